@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `npm run deploy` / `npm run destroy`: setup (a few seconds when everything is present), then the Pulumi
+# CLI on the dev stack (or $SWIFTDEPLOY_STACK) with the local backend of scripts/env.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/setup.sh"
+source "$root/scripts/env"
+cd "$root"
+exec pulumi --stack "${SWIFTDEPLOY_STACK:-dev}" --non-interactive "$@"

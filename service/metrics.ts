@@ -1,0 +1,79 @@
+// Prometheus metrics on an injected registry, and the middleware that records public HTTP traffic.
+// The middleware sits on every public request, so it only takes two timestamps and bumps a few numbers
+// in an HttpSeriesTable; prom-client reads the table when the registry is scraped.
+import { performance } from "node:perf_hooks";
+import type { Context, Middleware } from "koa";
+import { Gauge, collectDefaultMetrics, type Registry } from "prom-client";
+import type { Mode } from "../lib/types";
+import { CHAOS_LEVEL, type ChaosState } from "./chaos";
+import { HttpSeriesTable, registerDurationHistogram, registerRequestCounter } from "./http-series";
+
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The `path` label of every request no route matched: unknown URLs must not grow the series count. */
+export const UNMATCHED = "unmatched";
+
+export interface MetricsOptions {
+  registry: Registry;
+  mode: Mode;
+  chaos: () => ChaosState;
+  /** performance.now() at start, for app_uptime_seconds. */
+  startedAt: number;
+  /** prom-client's process metrics (CPU, memory, event loop, GC); on by default. */
+  defaultMetrics?: boolean;
+}
+
+/** Registers every metric of the service on `registry`; returns the table the HTTP middleware fills. */
+export function registerMetrics(options: MetricsOptions): HttpSeriesTable {
+  const { registry, mode, chaos, startedAt } = options;
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: "app_uptime_seconds",
+    help: "Seconds since the app started.",
+    registers: [registry],
+    collect() {
+      this.set((performance.now() - startedAt) / 1000);
+    },
+  });
+  new Gauge({ name: "app_mode", help: "Deployment mode: 0 stable, 1 canary.", registers: [registry] }).set(
+    mode === "canary" ? 1 : 0,
+  );
+  new Gauge({
+    name: "chaos_active",
+    help: "Active chaos mode: 0 none, 1 slow, 2 error.",
+    registers: [registry],
+    collect() {
+      this.set(CHAOS_LEVEL[chaos().mode]);
+    },
+  });
+  const table = new HttpSeriesTable(DURATION_BUCKETS);
+  registerRequestCounter(
+    registry,
+    table,
+    "http_requests_total",
+    "Public HTTP requests answered, by method, route template and status.",
+  );
+  registerDurationHistogram(
+    registry,
+    table,
+    "http_request_duration_seconds",
+    "Public HTTP request duration in seconds, by method, route template and status.",
+  );
+  return table;
+}
+
+/**
+ * Records every request that passes through it in http_requests_total and http_request_duration_seconds.
+ * `routeOf` names the request's route template (or UNMATCHED) after the rest of the app has answered.
+ * Mount it outermost: it then times the whole request and sees the status the error boundary wrote.
+ */
+export function recordHttpMetrics(table: HttpSeriesTable, routeOf: (ctx: Context) => string): Middleware {
+  return async function httpMetrics(ctx, next) {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      table.record(ctx.method, routeOf(ctx), ctx.status, (performance.now() - start) / 1000);
+    }
+  };
+}
