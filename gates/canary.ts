@@ -150,6 +150,8 @@ const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export class CanaryGate extends pulumi.dynamic.Resource {
+  /** The mode the app may run: it changes only once the gate has allowed (or needed no judgement). */
+  declare public readonly mode: pulumi.Output<string>;
   declare public readonly verdict: pulumi.Output<CanaryVerdict | null>;
 
   constructor(name: string, args: CanaryGateArgs, opts?: pulumi.CustomResourceOptions) {

@@ -30,17 +30,7 @@ export function appendHistory(
 ): HistoryEvent {
   const fs = require("node:fs") as typeof import("node:fs");
   const path = require("node:path") as typeof import("node:path");
-  for (const key of ["stack", "type"]) {
-    if (typeof event[key] !== "string" || event[key] === "") {
-      throw new Error(`history event ${key} must be a non-empty string, got ${JSON.stringify(event[key])}`);
-    }
-  }
-  for (const key of ["v", "ts"]) {
-    if (key in event)
-      throw new Error(
-        `history event must not set ${key} (the writer sets it), got ${JSON.stringify(event[key])}`,
-      );
-  }
+  checkNewEvent(event);
   const { stack, type, ...fields } = event;
   const written: HistoryEvent = { v: 1, ts: new Date().toISOString(), stack, type, ...fields };
   const line = Buffer.from(`${JSON.stringify(written)}\n`, "utf8");
@@ -51,8 +41,9 @@ export function appendHistory(
     // swallow this event. Racing a long write in progress this may add a blank line, which readers skip.
     const out = endsTorn(fs, fd) ? Buffer.concat([Buffer.from("\n"), line]) : line;
     const bytes = fs.writeSync(fd, out, 0, out.length);
-    if (bytes !== out.length)
+    if (bytes !== out.length) {
       throw new Error(`history: short write to ${file}: ${bytes} of ${out.length} bytes`);
+    }
   } finally {
     fs.closeSync(fd);
   }
@@ -81,6 +72,21 @@ export function readHistory(file: string): HistoryRead {
     }
   });
   return result;
+}
+
+function checkNewEvent(event: Record<string, unknown>): void {
+  for (const key of ["stack", "type"]) {
+    if (typeof event[key] !== "string" || event[key] === "") {
+      throw new Error(`history event ${key} must be a non-empty string, got ${JSON.stringify(event[key])}`);
+    }
+  }
+  for (const key of ["v", "ts"]) {
+    if (key in event) {
+      throw new Error(
+        `history event must not set ${key} (the writer sets it), got ${JSON.stringify(event[key])}`,
+      );
+    }
+  }
 }
 
 /** The parsed event, or the reason the line is not one. */

@@ -64,9 +64,10 @@ function readMode(raw: string | undefined, problems: string[]): Mode {
   return DEFAULT_MODE;
 }
 
-// Pulumi hands config values over as strings; only plain decimal digits count as a port.
+// Pulumi hands config values over as strings; only plain decimal digits count as a port. 0 is Pulumi.yaml's
+// default for these keys (a key without a default would be required): the manifest's port applies.
 function readPort(key: string, raw: string | undefined, min: number, problems: string[]): number | undefined {
-  if (raw === undefined) return undefined;
+  if (raw === undefined || raw === "0") return undefined;
   const port = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
   if (port >= min && port <= 65535) return port;
   problems.push(`config ${qualified(key)} must be an integer ${min}-65535; got ${JSON.stringify(raw)}`);

@@ -131,11 +131,14 @@ link_dynamic_provider_plugin() {
   local plugin="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" pulumi_dir
   [ -f "$plugin" ] || fail "$plugin is missing (npm dependencies not installed?)"
   # The script resolves @pulumi/pulumi from the working directory, so one copy serves every checkout.
-  install -m 0755 "$plugin" "$SWIFTDEPLOY_TOOLS/bin/pulumi-resource-pulumi-nodejs"
   pulumi_dir=$(dirname "$(readlink -f "$SWIFTDEPLOY_TOOLS/bin/pulumi")")
   if [[ $pulumi_dir == "$SWIFTDEPLOY_TOOLS"/* ]]; then
+    # Our own CLI finds both next to its binary; a second copy on PATH would only earn a warning per run.
     install -m 0755 "$plugin" "$pulumi_dir/pulumi-resource-pulumi-nodejs"
     ln -sfn "$(readlink -f "$SWIFTDEPLOY_TOOLS/bin/pulumi-language-nodejs")" "$pulumi_dir/pulumi-language-nodejs"
+    rm -f "$SWIFTDEPLOY_TOOLS/bin/pulumi-resource-pulumi-nodejs" "$SWIFTDEPLOY_TOOLS/bin/pulumi-language-nodejs"
+  else
+    install -m 0755 "$plugin" "$SWIFTDEPLOY_TOOLS/bin/pulumi-resource-pulumi-nodejs"
   fi
 }
 

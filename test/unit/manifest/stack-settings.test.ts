@@ -30,6 +30,7 @@ describe("readStackSettings", () => {
     ["reads mode stable", { mode: "stable" }, { mode: "stable" }],
     ["reads mode canary", { mode: "canary" }, { mode: "canary" }],
     ["reads an ingress port override", { ingressPort: "18081" }, { mode: "canary", ingressPort: 18081 }],
+    ["treats 0, Pulumi.yaml's default, as no override", { ingressPort: "0", adminPort: "0" }, { mode: "canary" }],
     ["reads an admin port override", { adminPort: "19100" }, { mode: "canary", adminPort: 19100 }],
     [
       "accepts the lowest ports",
@@ -64,9 +65,9 @@ describe("readStackSettings", () => {
       'config swiftdeploy:ingressPort must be an integer 1-65535; got "http"',
     ],
     [
-      "ingress port 0",
-      { ingressPort: "0" },
-      'config swiftdeploy:ingressPort must be an integer 1-65535; got "0"',
+      "ingress port 00 (only Pulumi.yaml's default 0 means unset)",
+      { ingressPort: "00" },
+      'config swiftdeploy:ingressPort must be an integer 1-65535; got "00"',
     ],
     [
       "ingress port above 65535",

@@ -193,9 +193,12 @@ describe("shutdown state", () => {
 
   it("keeps answering other requests while shutting down, asking the client to close the connection", async () => {
     const { publicApp, state } = makeApp();
+    const app = publicApp.callback();
+    const serving = await request(app).get("/").set("Connection", "keep-alive").expect(200);
+    expect(serving.headers.connection).toBe("keep-alive");
     state.shuttingDown = true;
-    const res = await request(publicApp.callback()).get("/").expect(200);
-    expect(res.headers.connection).toBe("close");
+    const draining = await request(app).get("/").set("Connection", "keep-alive").expect(200);
+    expect(draining.headers.connection).toBe("close");
   });
 
   it("records the 503 health answers under /healthz, so they never count as traffic", async () => {

@@ -1,0 +1,96 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface AppArgs {
+  /** Docker name of replica i's container. */
+  containerName: (replica: number) => string;
+  /** Image name with tag, e.g. swiftdeploy-dev/swiftdeploy-app:1.0.0. */
+  imageName: string;
+  /** The service folder (Dockerfile + bundled dist/server.js). */
+  buildContext: string;
+  /** Hash of the bundle and Dockerfile; a change rebuilds the image. */
+  imageHash: pulumi.Input<string>;
+  replicas: number;
+  /** The public network shared with nginx. */
+  publicNetwork: pulumi.Input<string>;
+  /** Name every replica answers to on the public network (nginx proxies to it). */
+  networkAlias: string;
+  /** The app's public port inside the container. */
+  port: number;
+  /** The admin listener's port inside the container. */
+  adminPort: number;
+  /** Host ports on 127.0.0.1 for each replica's admin listener. */
+  adminHostPorts: number[];
+  /** canary or stable: in the container's environment, so a promotion replaces the containers. */
+  mode: pulumi.Input<string>;
+  serviceName: string;
+  version: string;
+  chaosEnabled: boolean;
+}
+
+/** The app: an image built from service/ and one container per replica on the public network. */
+export class App extends pulumi.ComponentResource {
+  public readonly containers: docker.Container[];
+  public readonly image: docker.RemoteImage;
+
+  constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("swiftdeploy:index:App", name, {}, opts);
+
+    this.image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: args.imageName, build: { context: args.buildContext }, triggers: { build: args.imageHash } },
+      { parent: this },
+    );
+
+    this.containers = args.adminHostPorts.map(
+      (hostPort, replica) =>
+        new docker.Container(
+          `${name}-${replica}`,
+          {
+            name: args.containerName(replica),
+            image: this.image.imageId,
+            envs: appEnvironment(args),
+            networksAdvanced: [{ name: args.publicNetwork, aliases: [args.networkAlias] }],
+            ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
+            healthcheck: {
+              tests: ["CMD", "node", "-e", healthProbe(args.port)],
+              interval: "2s",
+              timeout: "2s",
+              startPeriod: "1s",
+              retries: 15,
+            },
+            restart: "unless-stopped",
+            wait: true,
+            waitTimeout: 60,
+          },
+          { parent: this },
+        ),
+    );
+
+    this.registerOutputs({ image: this.image.name, containers: this.containers.map((c) => c.name) });
+  }
+}
+
+/** The service's environment (service/config.ts validates it at start). */
+export function appEnvironment(
+  args: Pick<AppArgs, "serviceName" | "version" | "mode" | "port" | "adminPort" | "chaosEnabled">,
+) {
+  return pulumi
+    .output(args.mode)
+    .apply((mode) => [
+      `SERVICE_NAME=${args.serviceName}`,
+      `APP_VERSION=${args.version}`,
+      `APP_MODE=${mode}`,
+      `APP_PORT=${args.port}`,
+      `ADMIN_PORT=${args.adminPort}`,
+      `CHAOS_ENABLED=${args.chaosEnabled}`,
+    ]);
+}
+
+/** Node one-liner for the healthcheck (the image has no curl): 0 when /healthz answers 200. */
+function healthProbe(port: number): string {
+  return (
+    `require('http').get({host:'127.0.0.1',port:${port},path:'/healthz',timeout:1500},` +
+    `r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`
+  );
+}
