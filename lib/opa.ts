@@ -197,7 +197,7 @@ function checkShapeProblem(check: unknown): string | null {
     title: (v) => typeof v === "string",
     passed: (v) => typeof v === "boolean",
     observed: (v) => v === null || typeof v === "number",
-    threshold: (v) => typeof v === "number",
+    threshold: (v) => v === null || typeof v === "number",
     unit: (v) => typeof v === "string",
   };
   for (const [key, valid] of Object.entries(expected)) {

@@ -26,7 +26,8 @@ export interface PolicyCheck {
   passed: boolean;
   /** The observed value; null when the input field was missing or not a number. */
   observed: number | null;
-  threshold: number;
+  /** null when data.json lacks the threshold (the policy then denies, naming the missing key). */
+  threshold: number | null;
   unit: string;
 }
 

@@ -147,6 +147,8 @@ function buildPublicApp(options: AppOptions, state: AppState, metrics: HttpSerie
   const app = new Koa();
   const router = publicRoutes(options, state);
   const routeOf = routeResolver(router);
+  // Metrics wrap everything, the error boundary included, so a thrown error is counted with the status the
+  // boundary answered; neither they nor the drain wrapper can throw themselves.
   if (options.httpMetrics ?? true) app.use(recordHttpMetrics(metrics, routeOf));
   app.use(closeConnectionsWhenDraining(state));
   app.use(errorBoundary());

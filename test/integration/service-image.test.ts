@@ -2,7 +2,7 @@
 // published on 127.0.0.1 only. Everything created here is named sdtest-svc-* and removed in afterAll.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { get } from "node:http";
+import { Agent, get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -30,9 +30,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function httpGet(path: string): Promise<{ status: number; body: string }> {
+function httpGet(path: string, agent?: Agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get({ host: "127.0.0.1", port: hostPort, path, timeout: 2000 }, (res) => {
+    const req = get({ host: "127.0.0.1", port: hostPort, path, timeout: 2000, agent }, (res) => {
       let body = "";
       res.on("data", (chunk) => (body += chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
@@ -126,12 +126,18 @@ describe("the service image", () => {
     expect(metrics).toMatch(/^http_requests_total\{method="GET",path="\/healthz",status_code="200"\} \d+$/m);
   });
 
-  it("stops on docker stop within the bound, exiting 0 from its own SIGTERM handler", async () => {
+  it("stops on docker stop at once, exiting 0 from its own SIGTERM handler, even with an idle keep-alive client", async () => {
+    // On Node 18 server.close() waits for idle keep-alive connections (5 s keepAliveTimeout) unless the
+    // server closes them itself; this is the one place the test suite runs the code on Node 18.
+    const agent = new Agent({ keepAlive: true });
+    expect((await httpGet("/", agent)).status).toBe(200);
     const began = Date.now();
     await docker("stop", "--time", "15", CONTAINER);
+    const took = Date.now() - began;
+    agent.destroy();
     // Under Docker's SIGKILL (after --time) the exit code would be 137; 0 means the handler ran.
     expect(await docker("inspect", "--format", "{{.State.ExitCode}}", CONTAINER)).toBe("0");
-    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(took).toBeLessThan(3_000);
     expect(await docker("logs", CONTAINER)).toContain("SIGTERM: shutting down");
   });
 });

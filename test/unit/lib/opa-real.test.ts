@@ -64,6 +64,11 @@ async function startOpa(): Promise<{ target: OpaTarget; stderr: () => string }> 
   return { target, stderr: () => tail };
 }
 
+// npm test runs setup first, which builds OPA: a missing binary is a failure, never a silent skip.
+it("finds the opa binary that npm run setup builds", () => {
+  expect(OPA_BIN, "opa not found in $SWIFTDEPLOY_TOOLS/bin or on PATH: run npm run setup").toBeDefined();
+});
+
 describe.skipIf(OPA_BIN === undefined)(
   "the client against the real OPA binary (built by npm run setup)",
   () => {

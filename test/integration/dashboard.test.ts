@@ -1,0 +1,131 @@
+// `npm run status` against a real deployed stack: the frame's numbers match the app's own metrics, every
+// scrape lands in history.jsonl, and the live dashboard in tmux refreshes and gives the terminal back on
+// Ctrl+C.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readHistory } from "../../lib/history";
+import { parseTrafficSample } from "../../lib/metrics";
+import { httpGet, TestProject } from "./support/project";
+
+const run = promisify(execFile);
+let project: TestProject;
+
+beforeAll(async () => {
+  project = await TestProject.create({ name: "status", ingressPort: 18481, adminPort: 19481 });
+  await project.up();
+});
+
+afterAll(async () => {
+  await project?.dispose();
+});
+
+async function status(...args: string[]): Promise<string> {
+  const { stdout } = await run(
+    "node_modules/.bin/tsx",
+    ["scripts/status.ts", "--stack", project.stackName, ...args],
+    {
+      cwd: project.dir,
+      env: { ...process.env, ...project.env },
+      timeout: 60_000,
+    },
+  );
+  return stdout;
+}
+
+async function chaos(body: object): Promise<void> {
+  const response = await fetch(`${project.adminUrl}/chaos`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+}
+
+describe("npm run status", () => {
+  it("prints a frame whose totals, mode and chaos state match the app's own metrics", async () => {
+    for (let i = 0; i < 25; i++) await httpGet(`${project.publicUrl}/`);
+    await chaos({ mode: "error", rate: 1 });
+    for (let i = 0; i < 7; i++) await httpGet(`${project.publicUrl}/`);
+    await chaos({ mode: "none" });
+    const own = parseTrafficSample((await httpGet(`${project.adminUrl}/metrics`)).body, Date.now());
+    expect(own.requests).toBe(32);
+    expect(own.errors).toBe(7);
+
+    const frame = await status("--once");
+    expect(frame).not.toMatch(/\u001b\[/); // no ANSI control codes
+    expect(frame).toContain(`stack ${project.stackName}`);
+    expect(frame).toMatch(/Mode canary\s+Chaos none/);
+    expect(frame).toContain(`${own.requests} requests, ${own.errors} errors since start`);
+    expect(frame).toMatch(/Infrastructure policy\s+ALLOW/);
+    expect(frame).toMatch(/PASS\s+Disk free space/);
+  });
+
+  it("reports the rates over the last interval as the app's counters give them", async () => {
+    const snapshot = JSON.parse(await status("--json", "--samples", "2", "--interval", "2"));
+    // Healthchecks and scrapes went on during the interval; they are not traffic.
+    expect(snapshot.traffic).toMatchObject({ state: "measured" });
+    expect(snapshot.recent.requestsPerSecond.at(-1)).toBe(0);
+    expect(snapshot.totals).toEqual({ requests: 32, errors: 7 });
+    expect(snapshot.policies.canary.state).toBe("decided");
+  });
+
+  it("appends every scrape to the stack's history.jsonl", () => {
+    const scrapes = readHistory(project.historyFile).events.filter((e) => e.type === "scrape");
+    expect(scrapes.length).toBe(3);
+    expect(scrapes.every((s) => s.stack === project.stackName)).toBe(true);
+  });
+
+  it("refreshes live in tmux and restores the terminal on Ctrl+C", async () => {
+    const session = `sdtest-status-${process.pid}`;
+    const tmux = (...args: string[]) => run("tmux", args, { timeout: 10_000 }).then((r) => r.stdout);
+    const envArgs = Object.entries(project.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    await tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "110",
+      "-y",
+      "40",
+      ...envArgs,
+      "-c",
+      project.dir,
+      "bash --norc --noprofile",
+    );
+    try {
+      await tmux(
+        "send-keys",
+        "-t",
+        session,
+        `node_modules/.bin/tsx scripts/status.ts --stack ${project.stackName} --interval 1; echo EXIT=$?`,
+        "Enter",
+      );
+      const frames = new Set<string>();
+      const deadline = Date.now() + 30_000;
+      while (frames.size < 3 && Date.now() < deadline) {
+        const screen = await tmux("capture-pane", "-p", "-t", session);
+        const clock = /stack \S+ · (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/.exec(screen)?.[1];
+        if (clock) frames.add(clock);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+      expect(frames.size).toBeGreaterThanOrEqual(3);
+      await tmux("send-keys", "-t", session, "C-c");
+      let screen = "";
+      for (let i = 0; i < 25 && !/EXIT=\d+/.test(screen); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        screen = await tmux("capture-pane", "-p", "-t", session);
+      }
+      expect(screen).toMatch(/EXIT=(0|130)/);
+      const [cursorVisible, alternateScreen] = (
+        await tmux("display", "-p", "-t", session, "#{cursor_flag} #{alternate_on}")
+      )
+        .trim()
+        .split(" ");
+      expect({ cursorVisible, alternateScreen }).toEqual({ cursorVisible: "1", alternateScreen: "0" });
+    } finally {
+      await tmux("kill-session", "-t", session).catch(() => undefined);
+    }
+  });
+});

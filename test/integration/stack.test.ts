@@ -1,0 +1,297 @@
+// The stack with the real engine, Docker provider, OPA and nginx: one deploy serves the assertions about
+// reachability, idempotence, previews, the infrastructure gate and convergence; a second stack shows a
+// denied first deploy creating nothing. Both are destroyed at the end, and checked to leave nothing.
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readHistory } from "../../lib/history";
+import { httpGet, TestProject } from "./support/project";
+
+let project: TestProject;
+
+beforeAll(async () => {
+  project = await TestProject.create({ name: "stack", ingressPort: 18281, adminPort: 19281 });
+  await project.up();
+});
+
+afterAll(async () => {
+  await project?.dispose();
+});
+
+describe("a deployed stack", () => {
+  it("answers GET / through the public port with the canary app", async () => {
+    const { status, body } = await httpGet(`${project.publicUrl}/`);
+    expect(status).toBe(200);
+    expect(JSON.parse(body)).toMatchObject({ service: "swiftdeploy", mode: "canary", version: "1.0.0" });
+  });
+
+  it("exports the outputs the dashboard and users read", async () => {
+    const outputs = await project.stack.outputs();
+    expect(outputs.publicUrl.value).toBe(project.publicUrl);
+    expect(outputs.adminUrls.value).toEqual([project.adminUrl]);
+    expect(outputs.opaSocket.value).toBe(project.opaSocket);
+    expect(outputs.mode.value).toBe("canary");
+    expect(outputs.historyFile.value).toBe(project.historyFile);
+    expect(outputs.infrastructureVerdict.value).toMatchObject({ allow: true, violations: [] });
+    expect(outputs.infrastructureVerdict.value.decisionId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("keeps admin routes off the public port and serves them on the loopback admin port", async () => {
+    expect((await httpGet(`${project.publicUrl}/metrics`)).status).toBe(404);
+    expect((await httpGet(`${project.publicUrl}/chaos`)).status).toBe(404);
+    const metrics = await httpGet(`${project.adminUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain("app_mode 1");
+    const ports = await project.docker("port", project.container("app-0"));
+    // With the stack's adminPort override the listener inside uses the same number as the host port.
+    const admin = project.options.adminPort;
+    expect(ports).toBe(`${admin}/tcp -> 127.0.0.1:${admin}`);
+  });
+
+  it("serves OPA on the Unix socket only: no published port, no network but the internal one", async () => {
+    expect(await project.docker("port", project.container("opa"))).toBe("");
+    const networks = await project.docker(
+      "inspect",
+      "--format",
+      "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}",
+      project.container("opa"),
+    );
+    expect(networks.trim()).toBe(`${project.dockerPrefix}-opa-internal`);
+    const internal = await project.docker("network", "inspect", "--format", "{{.Internal}}", networks.trim());
+    expect(internal).toBe("true");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(project.opaSocket, () => socket.write("GET /health HTTP/1.0\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk) => (data += chunk));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.0 200/);
+  });
+
+  it.each(["nginx", "app-0"] as const)(
+    "does not let the %s container resolve or reach OPA by name, IP or gateway",
+    async (role) => {
+      const opaIp = await project.docker(
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.Gateway}}{{end}}",
+        project.container("opa"),
+      );
+      const [ip, gateway] = opaIp.split(" ");
+      expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const probe = `
+        const dns = require("dns"); const net = require("net");
+        const tryConnect = (host, port) => new Promise((res) => {
+          const s = net.connect({ host, port, timeout: 1500 }, () => { s.destroy(); res("open"); });
+          s.on("error", () => res("closed")); s.on("timeout", () => { s.destroy(); res("closed"); });
+        });
+        (async () => {
+          const name = await new Promise((res) => dns.lookup(process.argv[1], (e) => res(e ? "unresolved" : "resolved")));
+          const byIp = await tryConnect(process.argv[2], 8181);
+          const byGateway = await tryConnect(process.argv[3], 8181);
+          console.log([name, byIp, byGateway].join(" "));
+        })();`;
+      // nginx's image has no node: run the probe from a throwaway container in its network namespace.
+      const inNamespace =
+        role === "app-0"
+          ? ["exec", project.container("app-0"), "node", "-e", probe]
+          : [
+              "run",
+              "--rm",
+              "--network",
+              `container:${project.container("nginx")}`,
+              "--entrypoint",
+              "node",
+              `${project.dockerPrefix}/swiftdeploy-app:1.0.0`,
+              "-e",
+              probe,
+            ];
+      const result = await project.docker(...inNamespace, project.container("opa"), ip, gateway);
+      expect(result).toBe("unresolved closed closed");
+    },
+  );
+
+  it("records the gate decision with its decision id and the deploy in history.jsonl", () => {
+    const { events, skipped } = readHistory(project.historyFile);
+    expect(skipped).toEqual([]);
+    const gate = events.find((e) => e.type === "gate" && e.gate === "infrastructure");
+    expect(gate).toMatchObject({ v: 1, stack: project.stackName, result: { allow: true } });
+    expect(gate?.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Object.keys(gate?.input as object).sort()).toEqual([
+      "cpu_load",
+      "disk_free_gb",
+      "mem_free_percent",
+    ]);
+    expect(events.find((e) => e.type === "deploy")).toMatchObject({ mode: "canary", version: "1.0.0" });
+  });
+
+  it("touches nothing but the gate on a second pulumi up with nothing changed", async () => {
+    const { summary } = await project.up();
+    expect(summary.resourceChanges).toEqual({ update: 1, same: expect.any(Number) });
+  });
+
+  it("previews exactly the change an edit of one manifest value makes", async () => {
+    project.editFile("manifest.yaml", (t) => t.replace("chaos_enabled: true", "chaos_enabled: false"));
+    try {
+      const changed: Record<string, string> = {};
+      await project.stack.preview({
+        onEvent: (event) => {
+          const step = event.resourcePreEvent?.metadata;
+          // A replacement shows as replace, then create-replacement and delete-replaced: keep the first.
+          const name = step?.urn.split("::").pop();
+          if (step && name && step.op !== "same" && !(name in changed)) changed[name] = step.op;
+        },
+      });
+      // The gate decides on every up; the app container carries the setting in its environment; the
+      // audit record notes the new container.
+      expect(changed).toEqual({
+        "infrastructure-gate": "update",
+        "app-0": "replace",
+        "audit-events": "update",
+      });
+    } finally {
+      project.editFile("manifest.yaml", (t) => t.replace("chaos_enabled: false", "chaos_enabled: true"));
+    }
+  });
+
+  it("refuses a later deploy that the infrastructure policy denies and leaves app and nginx as they were", async () => {
+    const before = [await project.containerId("app-0"), await project.containerId("nginx")];
+    project.editFile("manifest.yaml", (t) => t.replace('version: "1.0.0"', 'version: "1.0.1"'));
+    project.setThreshold("infrastructure", "min_disk_free_gb", 1_000_000);
+    try {
+      const output = await project.failedUp();
+      expect(output).toContain("[OPA/INFRASTRUCTURE] Policy FAILED");
+      expect(output).toMatch(/Disk free \([\d.]+ GB\) is below minimum threshold \(1000000\.0 GB\)/);
+      expect([await project.containerId("app-0"), await project.containerId("nginx")]).toEqual(before);
+      const { body } = await httpGet(`${project.publicUrl}/`);
+      expect(JSON.parse(body).version).toBe("1.0.0");
+      const failed = readHistory(project.historyFile).events.filter((e) => e.type === "deploy_failed");
+      expect(String(failed.at(-1)?.reason)).toContain("Disk free");
+    } finally {
+      project.setThreshold("infrastructure", "min_disk_free_gb", 10);
+      project.editFile("manifest.yaml", (t) => t.replace('version: "1.0.1"', 'version: "1.0.0"'));
+    }
+    // Back to the old thresholds: OPA gets them (its container is replaced), and the gate allows again.
+    await project.up();
+  });
+
+  describe("tells each OPA failure apart in the failed pulumi up", () => {
+    it("says OPA is unreachable, naming the socket, when nothing listens", async () => {
+      await project.docker("stop", project.container("opa"));
+      try {
+        const output = await project.failedUp();
+        expect(output).toContain(`OPA unreachable at unix socket ${project.opaSocket}`);
+      } finally {
+        await project.docker("start", project.container("opa"));
+      }
+    });
+
+    it("says OPA timed out, naming the limit, when it accepts but never answers", async () => {
+      await waitForHealthy(project.container("opa"));
+      await project.docker("pause", project.container("opa"));
+      try {
+        const output = await project.failedUp();
+        expect(output).toMatch(/OPA did not answer within 2000 ms/);
+      } finally {
+        await project.docker("unpause", project.container("opa"));
+      }
+    });
+
+    it.each([
+      [
+        "an undefined decision, naming the package",
+        "{}",
+        /no decision at data\.swiftdeploy\.infrastructure\.decision/,
+      ],
+      ["a malformed answer, quoting it", "not json at all", /malformed.*not json at all/is],
+    ])("reports %s", async (_what, body, expected) => {
+      await project.docker("stop", project.container("opa"));
+      const fake = await fakeOpaOn(project.opaSocket, body);
+      try {
+        const output = await project.failedUp();
+        expect(output).toMatch(expected);
+      } finally {
+        await new Promise((resolve) => fake.close(resolve));
+        await project.docker("start", project.container("opa"));
+        await waitForHealthy(project.container("opa"));
+      }
+    });
+  });
+
+  it("recreates a container removed by hand on pulumi up --refresh", async () => {
+    await project.docker("rm", "-f", project.container("app-0"));
+    await project.up({ refresh: true });
+    expect(
+      await project.docker("inspect", "--format", "{{.State.Health.Status}}", project.container("app-0")),
+    ).toBe("healthy");
+    expect((await httpGet(`${project.publicUrl}/`)).status).toBe(200);
+  });
+
+  it("keeps nginx answering when the app container is replaced, with no nginx restart", async () => {
+    const nginxBefore = await project.containerId("nginx");
+    const appBefore = await project.containerId("app-0");
+    project.editFile("manifest.yaml", (t) => t.replace("chaos_enabled: true", "chaos_enabled: false"));
+    await project.up();
+    expect(await project.containerId("app-0")).not.toBe(appBefore);
+    expect(await project.containerId("nginx")).toBe(nginxBefore);
+    expect((await httpGet(`${project.publicUrl}/`)).status).toBe(200);
+  });
+});
+
+describe("a first deploy the infrastructure policy denies", () => {
+  let denied: TestProject;
+
+  beforeAll(async () => {
+    denied = await TestProject.create({ name: "deny", ingressPort: 18282, adminPort: 19282 });
+    denied.setThreshold("infrastructure", "min_mem_free_percent", 100.5);
+  });
+
+  afterAll(async () => {
+    await denied?.dispose();
+  });
+
+  it("fails pulumi up with OPA's violation and creates no app or nginx container", async () => {
+    const output = await denied.failedUp();
+    expect(output).toContain("[OPA/INFRASTRUCTURE] Policy FAILED");
+    expect(output).toMatch(/Memory free \([\d.]+%\) is below minimum threshold \(100\.5%\)/);
+    expect(await denied.containerId("app-0")).toBeNull();
+    expect(await denied.containerId("nginx")).toBeNull();
+    expect(await denied.containerId("opa")).not.toBeNull();
+  });
+});
+
+describe("pulumi destroy", () => {
+  it("leaves no container, network or image of the stack", async () => {
+    await project.stack.destroy();
+    expect(await project.leftovers()).toEqual([]);
+    expect(fs.existsSync(path.dirname(project.historyFile))).toBe(true);
+    const teardown = readHistory(project.historyFile).events.at(-1);
+    expect(teardown?.type).toBe("teardown");
+  });
+});
+
+async function waitForHealthy(container: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const status = await project
+      .docker("inspect", "--format", "{{.State.Health.Status}}", container)
+      .catch(() => "");
+    if (status === "healthy") return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${container} did not become healthy within 30 s`);
+}
+
+/** A stand-in OPA on the stack's socket that answers every request with `body`. */
+async function fakeOpaOn(socketPath: string, body: string): Promise<import("node:http").Server> {
+  const http = await import("node:http");
+  fs.rmSync(socketPath, { force: true });
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return server;
+}

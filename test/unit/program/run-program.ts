@@ -1,0 +1,133 @@
+// Runs index.ts under Pulumi mocks (no engine, no Docker provider) and records every resource it registers.
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { vi } from "vitest";
+
+export const PROJECT = "swiftdeploy";
+
+export interface Registered {
+  type: string;
+  name: string;
+  custom: boolean;
+  inputs: Record<string, any>;
+  /** Name of the parent resource, if any. */
+  parent?: string;
+  /** Names of the resources this one waits for (dependsOn and the outputs its inputs use). */
+  dependsOn: string[];
+}
+
+export interface ProgramRun {
+  resources: Registered[];
+  /** index.ts's exports (the stack outputs), or undefined when the program threw. */
+  exports?: Record<string, unknown>;
+  error?: Error;
+}
+
+/** The last resource index.ts declares; it depends on the app and nginx, so it registers last. */
+const LAST_RESOURCE = "audit-events";
+const SETTLE_TIMEOUT_MS = 10_000;
+
+/**
+ * Imports a fresh copy of `<projectDir>/index.ts` for `stack` with `config` (keys without the
+ * "swiftdeploy:" prefix), after replacing its gates with gate-stand-ins.ts, and waits until the last
+ * resource is registered. A program that throws gives `error` and whatever it registered meanwhile.
+ */
+export async function runProgram(opts: {
+  projectDir: string;
+  stack: string;
+  config?: Record<string, string>;
+}): Promise<ProgramRun> {
+  const resources: Registered[] = [];
+  const requests = new Map<string, { parent?: string; dependsOn: string[] }>();
+  let lastRegistered!: () => void;
+  const done = new Promise<void>((resolve) => (lastRegistered = resolve));
+
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(opts.config ?? {}).map(([k, v]) => [`${PROJECT}:${k}`, v])),
+  );
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const { parent, dependsOn } = requests.get(args.name) ?? { dependsOn: [] };
+        const { type, name, inputs } = args;
+        resources.push({ type, name, custom: args.custom ?? true, inputs, parent, dependsOn });
+        if (args.name === LAST_RESOURCE) lastRegistered();
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
+      },
+      call: (args) => args.inputs,
+    },
+    PROJECT,
+    opts.stack,
+    false,
+  );
+  recordRequests(requests);
+
+  vi.resetModules();
+  for (const gate of ["infrastructure", "canary"]) {
+    vi.doMock(path.join(opts.projectDir, "gates", `${gate}.ts`), () => import("./gate-stand-ins"));
+  }
+  try {
+    const exports = await import(path.join(opts.projectDir, "index.ts"));
+    await withTimeout(done, `the program did not register ${LAST_RESOURCE}`, resources);
+    return { resources, exports };
+  } catch (error) {
+    // Give any registration already under way the time to reach the mock, so "nothing registered" means it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { resources, error: error as Error };
+  }
+}
+
+interface RegisterRequest {
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
+}
+
+/**
+ * The mocks' newResource sees neither parent nor dependencies; the register request carries both. This
+ * wraps the mock monitor (installed by setMocks just before) to note them, by resource name.
+ */
+function recordRequests(into: Map<string, { parent?: string; dependsOn: string[] }>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    into.set(req.getName(), {
+      parent: req.getParent() ? urnName(req.getParent()) : undefined,
+      dependsOn: req.getDependenciesList().map(urnName).sort(),
+    });
+    return register(req, callback);
+  };
+}
+
+/** The resource name at the end of a URN (urn:pulumi:stack::project::type::name). */
+function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** Outputs the Docker provider computes that the program reads: an image's id. */
+function fakeOutputs(type: string, name: string): Record<string, unknown> {
+  return type === "docker:index/remoteImage:RemoteImage" ? { imageId: `sha256:${name}` } : {};
+}
+
+/** The value of an Output (or plain value), failing after a timeout rather than hanging the test. */
+export function valueOf<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+  const resolved = new Promise<pulumi.Unwrap<T>>((resolve) => pulumi.output(value).apply(resolve));
+  return withTimeout(resolved, "an output never resolved", []);
+}
+
+async function withTimeout<T>(promise: Promise<T>, what: string, resources: Registered[]): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const seen = resources.map((r) => r.name).join(", ") || "none";
+      reject(new Error(`${what} within ${SETTLE_TIMEOUT_MS} ms (registered: ${seen})`));
+    }, SETTLE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
