@@ -30,7 +30,11 @@ describe("readStackSettings", () => {
     ["reads mode stable", { mode: "stable" }, { mode: "stable" }],
     ["reads mode canary", { mode: "canary" }, { mode: "canary" }],
     ["reads an ingress port override", { ingressPort: "18081" }, { mode: "canary", ingressPort: 18081 }],
-    ["treats 0, Pulumi.yaml's default, as no override", { ingressPort: "0", adminPort: "0" }, { mode: "canary" }],
+    [
+      "treats 0, Pulumi.yaml's default, as no override",
+      { ingressPort: "0", adminPort: "0" },
+      { mode: "canary" },
+    ],
     ["reads an admin port override", { adminPort: "19100" }, { mode: "canary", adminPort: 19100 }],
     [
       "accepts the lowest ports",

@@ -13,7 +13,12 @@ export class InfrastructureGate extends pulumi.CustomResource {
   declare public readonly verdict: pulumi.Output<unknown>;
 
   constructor(name: string, args: InfrastructureGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super("pulumi-nodejs:dynamic/swiftdeploy:InfrastructureGate", name, { ...args, verdict: undefined }, opts);
+    super(
+      "pulumi-nodejs:dynamic/swiftdeploy:InfrastructureGate",
+      name,
+      { ...args, verdict: undefined },
+      opts,
+    );
   }
 }
 

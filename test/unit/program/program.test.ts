@@ -34,7 +34,8 @@ afterAll(() => {
 
 function resource(run: ProgramRun, name: string): Registered {
   const found = run.resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no resource ${name}; registered: ${run.resources.map((r) => r.name).join(", ")}`);
+  if (!found)
+    throw new Error(`no resource ${name}; registered: ${run.resources.map((r) => r.name).join(", ")}`);
   return found;
 }
 
@@ -113,7 +114,11 @@ describe("the program with the shipped manifest on stack unittest", () => {
   it.each([
     ["opa-image", "swiftdeploy-unittest/opa", () => path.join(projectDir, ".swiftdeploy", "build", "opa")],
     ["app-image", "swiftdeploy-unittest/swiftdeploy-app:1.0.0", () => path.join(projectDir, "service")],
-    ["nginx-image", "swiftdeploy-unittest/nginx", () => path.join(projectDir, "components", "images", "nginx")],
+    [
+      "nginx-image",
+      "swiftdeploy-unittest/nginx",
+      () => path.join(projectDir, "components", "images", "nginx"),
+    ],
   ])("builds %s as %s from its context", (name, image, context) => {
     const { inputs } = resource(run, name);
     expect(inputs.name).toBe(image);
@@ -320,14 +325,17 @@ describe("the program with the shipped manifest on stack unittest", () => {
     });
 
     // The override replaces app.admin_port, which is also the listener's port inside the container.
-    it.each([0, 1, 2])("runs app replica %i with its admin port on 127.0.0.1 from the overridden port", (i) => {
-      const { inputs } = resource(other, `app-${i}`);
-      expect(inputs.name).toBe(`swiftdeploy-feature.x-app-${i}`);
-      expect(inputs.ports).toEqual([{ internal: 19100, external: 19100 + i, ip: "127.0.0.1" }]);
-      expect(inputs.envs).toContain("APP_MODE=stable");
-      expect(inputs.envs).toContain("ADMIN_PORT=19100");
-      expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-feature.x-net", aliases: ["app"] }]);
-    });
+    it.each([0, 1, 2])(
+      "runs app replica %i with its admin port on 127.0.0.1 from the overridden port",
+      (i) => {
+        const { inputs } = resource(other, `app-${i}`);
+        expect(inputs.name).toBe(`swiftdeploy-feature.x-app-${i}`);
+        expect(inputs.ports).toEqual([{ internal: 19100, external: 19100 + i, ip: "127.0.0.1" }]);
+        expect(inputs.envs).toContain("APP_MODE=stable");
+        expect(inputs.envs).toContain("ADMIN_PORT=19100");
+        expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-feature.x-net", aliases: ["app"] }]);
+      },
+    );
 
     it("runs exactly 3 app containers", () => {
       expect(ofType(other, CONTAINER).filter((c) => c.name.startsWith("app-"))).toHaveLength(3);
@@ -376,7 +384,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(dockerNames(other).filter((name) => mine.has(name))).toEqual([]);
       expect(other.exports!.historyFile).not.toBe(run.exports!.historyFile);
       const ports = (r: ProgramRun) =>
-        ofType(r, CONTAINER).flatMap((c) => (c.inputs.ports ?? []).map((p: { external: number }) => p.external));
+        ofType(r, CONTAINER).flatMap((c) =>
+          (c.inputs.ports ?? []).map((p: { external: number }) => p.external),
+        );
       const taken = new Set(ports(run));
       expect(ports(other).filter((port) => taken.has(port))).toEqual([]);
     });
@@ -408,7 +418,10 @@ describe("the program with bad stack config or manifest", () => {
     [
       "an ingress port override inside the admin ports fails naming the override",
       () => ({ ingressPort: "9100" }),
-      () => ["swiftdeploy:ingressPort=9100", "manifest.ingress.port 9100 clashes with the admin host ports 9100"],
+      () => [
+        "swiftdeploy:ingressPort=9100",
+        "manifest.ingress.port 9100 clashes with the admin host ports 9100",
+      ],
     ],
   ])("%s, and registers no resource", async (_, config, expected) => {
     const run = await runProgram({ projectDir, stack: "broken", config: config() });
