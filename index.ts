@@ -17,7 +17,7 @@ const config = new pulumi.Config("swiftdeploy");
 const settings = readStackSettings((key) => config.get(key));
 const projectDir = __dirname;
 const manifest = applyPortOverrides(
-  loadManifest(path.join(projectDir, config.get("manifest") ?? "manifest.yaml")),
+  loadManifest(path.resolve(projectDir, config.get("manifest") ?? "manifest.yaml")),
   settings,
 );
 const plan = planStack({

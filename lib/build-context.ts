@@ -4,11 +4,15 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** sha256 over the named files' paths and contents (sorted), as a short hex string. */
-export function hashFiles(files: string[]): string {
+/**
+ * sha256 over the files' paths (relative to `root`, so moving the checkout changes nothing) and contents,
+ * in sorted order, as a short hex string.
+ */
+export function hashFiles(files: string[], root: string): string {
   const hash = createHash("sha256");
-  for (const file of [...files].sort()) {
-    hash.update(file).update("\0").update(fs.readFileSync(file)).update("\0");
+  const entries = files.map((file) => ({ file, name: path.relative(root, file) }));
+  for (const { file, name } of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    hash.update(name).update("\0").update(fs.readFileSync(file)).update("\0");
   }
   return hash.digest("hex").slice(0, 16);
 }

@@ -1,12 +1,20 @@
 // Docker names of a stack's objects. Everything derives from the Pulumi project and stack names, so two
 // stacks (dev and a test stack, say) run side by side on one host without touching each other.
+import { createHash } from "node:crypto";
 
-/** `<project>-<stack>`, lowercased, with characters Docker does not accept in names replaced by `-`. */
+/**
+ * `<project>-<stack>` in the alphabet every Docker name accepts (lowercase letters and digits joined by
+ * single dashes). When that changed the name (`Dev`, `feature.x`), a short hash of the original keeps
+ * stacks that differ only in such characters apart.
+ */
 export function dockerPrefix(project: string, stack: string): string {
-  return `${project}-${stack}`
+  const raw = `${project}-${stack}`;
+  const safe = raw
     .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "");
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  if (safe === raw) return safe;
+  return `${safe}-${createHash("sha256").update(raw).digest("hex").slice(0, 6)}`;
 }
 
 /** The Docker names of one stack. */

@@ -52,14 +52,14 @@ export function planStack(opts: {
   const names = stackDockerNames(dockerPrefix(opts.project, stack), manifest.networks);
   const stateDir = path.join(projectDir, ".swiftdeploy", stack);
   const hostPorts = adminPorts(manifest);
-  // A 0.0.0.0 (or other) bind is reached from this host on 127.0.0.1 all the same.
   return {
     ...opts,
     names,
     appImage: `${names.appImage(manifest.service.image)}:${manifest.service.version}`,
     adminHostPorts: hostPorts,
     adminUrls: hostPorts.map((port) => `http://127.0.0.1:${port}`),
-    publicUrl: `http://127.0.0.1:${manifest.ingress.port}`,
+    // Bound to every address (0.0.0.0), the ingress is reached from this host on loopback.
+    publicUrl: `http://${manifest.ingress.bind === "0.0.0.0" ? "127.0.0.1" : manifest.ingress.bind}:${manifest.ingress.port}`,
     paths: {
       projectDir,
       stateDir,
@@ -119,13 +119,13 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
 
   return {
     opaBinary,
-    opaContext: { dir: opaDir, hash: hashFiles(listFiles(opaDir)) },
-    nginxContext: { dir: nginxDir, hash: hashFiles(listFiles(nginxDir)) },
+    opaContext: { dir: opaDir, hash: hashFiles(listFiles(opaDir), opaDir) },
+    nginxContext: { dir: nginxDir, hash: hashFiles(listFiles(nginxDir), nginxDir) },
     nginxConfig: config,
     policyFiles: served.map((f) => ({ name: path.basename(f), content: fs.readFileSync(f, "utf8") })),
-    policiesHash: hashFiles(policyPaths),
+    policiesHash: hashFiles(policyPaths, paths.policiesDir),
     appImageHash: bundleService(path.join(paths.serviceDir, "dist", "server.js")).then((bundle) =>
-      hashFiles([bundle, path.join(paths.serviceDir, "Dockerfile")]),
+      hashFiles([bundle, path.join(paths.serviceDir, "Dockerfile")], paths.serviceDir),
     ),
     dockerRoot: dockerRootDir(),
     user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,

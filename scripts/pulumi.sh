@@ -6,4 +6,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/setup.sh"
 source "$root/scripts/env"
 cd "$root"
-exec pulumi --stack "${SWIFTDEPLOY_STACK:-dev}" --non-interactive "$@"
+stack="${SWIFTDEPLOY_STACK:-dev}"
+pulumi stack select --create "$stack" --non-interactive >/dev/null
+exec pulumi --stack "$stack" --non-interactive "$@"

@@ -104,15 +104,15 @@ describe("npm run status", () => {
       );
       const frames = new Set<string>();
       const deadline = Date.now() + 30_000;
+      let screen = "";
       while (frames.size < 3 && Date.now() < deadline) {
-        const screen = await tmux("capture-pane", "-p", "-t", session);
+        screen = await tmux("capture-pane", "-p", "-t", session);
         const clock = /stack \S+ · (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC/.exec(screen)?.[1];
         if (clock) frames.add(clock);
         await new Promise((resolve) => setTimeout(resolve, 400));
       }
-      expect(frames.size).toBeGreaterThanOrEqual(3);
+      expect(frames.size, screen).toBeGreaterThanOrEqual(3);
       await tmux("send-keys", "-t", session, "C-c");
-      let screen = "";
       for (let i = 0; i < 25 && !/EXIT=\d+/.test(screen); i++) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         screen = await tmux("capture-pane", "-p", "-t", session);

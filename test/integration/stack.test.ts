@@ -136,12 +136,15 @@ describe("a deployed stack", () => {
     project.editFile("manifest.yaml", (t) => t.replace("chaos_enabled: true", "chaos_enabled: false"));
     try {
       const changed: Record<string, string> = {};
+      let output = "";
       await project.stack.preview({
+        onOutput: (text) => (output += text),
         onEvent: (event) => {
           const step = event.resourcePreEvent?.metadata;
-          // A replacement shows as replace, then create-replacement and delete-replaced: keep the first.
+          // A replacement shows as several steps (delete-replaced, replace, create-replacement).
           const name = step?.urn.split("::").pop();
-          if (step && name && step.op !== "same" && !(name in changed)) changed[name] = step.op;
+          if (step && name && step.op !== "same")
+            changed[name] = step.op.includes("replace") ? "replace" : step.op;
         },
       });
       // The gate decides on every up; the app container carries the setting in its environment; the
@@ -151,6 +154,8 @@ describe("a deployed stack", () => {
         "app-0": "replace",
         "audit-events": "update",
       });
+      // Preview does not decide, but shows what the running OPA says now.
+      expect(output).toMatch(/\[OPA\/INFRASTRUCTURE\] would pass now \(decision [0-9a-f-]{36}\)/);
     } finally {
       project.editFile("manifest.yaml", (t) => t.replace("chaos_enabled: false", "chaos_enabled: true"));
     }

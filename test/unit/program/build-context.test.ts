@@ -32,10 +32,10 @@ function touch(file: string, seconds: number): void {
 describe("hashFiles", () => {
   it("gives 16 hex digits, the same whatever the order of the files", () => {
     const files = [write("a", "alpha"), write("b", "beta"), write("c/d", "delta")];
-    const hash = hashFiles(files);
+    const hash = hashFiles(files, dir);
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
-    expect(hashFiles([...files].reverse())).toBe(hash);
-    expect(hashFiles(files)).toBe(hash);
+    expect(hashFiles([...files].reverse(), dir)).toBe(hash);
+    expect(hashFiles(files, dir)).toBe(hash);
   });
 
   it.each<[string, (files: string[]) => string[]]>([
@@ -49,15 +49,24 @@ describe("hashFiles", () => {
     ],
   ])("changes when %s", (_, change) => {
     const files = [write("a", "alpha"), write("b", "beta")];
-    const before = hashFiles(files);
-    expect(hashFiles(change(files))).not.toBe(before);
+    const before = hashFiles(files, dir);
+    expect(hashFiles(change(files), dir)).not.toBe(before);
+  });
+
+  it("is the same for the same files in a moved folder", () => {
+    const files = [write("a", "alpha"), write("c/d", "delta")];
+    const before = hashFiles(files, dir);
+    const moved = `${dir}-moved`;
+    fs.cpSync(dir, moved, { recursive: true });
+    const movedFiles = files.map((f) => path.join(moved, path.relative(dir, f)));
+    expect(hashFiles(movedFiles, moved)).toBe(before);
   });
 
   it("does not depend on modification times", () => {
     const file = write("a", "alpha");
-    const before = hashFiles([file]);
+    const before = hashFiles([file], dir);
     touch(file, 1_000_000);
-    expect(hashFiles([file])).toBe(before);
+    expect(hashFiles([file], dir)).toBe(before);
   });
 });
 
@@ -119,8 +128,10 @@ describe("prepareBuildContext", () => {
 
   it("keeps the context's hash when nothing changed, so the image is not rebuilt", () => {
     const { dockerfile, binary, context } = sources();
-    const first = hashFiles(listFiles(prepareBuildContext(context, dockerfile, { opa: binary })));
-    expect(hashFiles(listFiles(prepareBuildContext(context, dockerfile, { opa: binary })))).toBe(first);
+    const first = hashFiles(listFiles(prepareBuildContext(context, dockerfile, { opa: binary })), context);
+    expect(hashFiles(listFiles(prepareBuildContext(context, dockerfile, { opa: binary })), context)).toBe(
+      first,
+    );
   });
 });
 

@@ -1,10 +1,11 @@
 // Stand-ins for gates/infrastructure.ts and gates/canary.ts in the program's unit tests (vi.doMock).
 // The real gates are pulumi.dynamic.Resource: their constructor serializes the provider's closure
-// (pulumi.runtime.serializeFunction walks it through the V8 inspector). Under vitest the modules are
-// Vite-transformed, and that walk can hang the test; under mocks the provider would never run anyway
-// (PULUMI-NOTES "Testing"; the gates' logic has its own tests). These plain CustomResources register the
-// type token the engine would see and the same inputs, minus the serialized `__provider`, so the tests
-// still assert what the program hands the gates.
+// (pulumi.runtime.serializeFunction). Under vitest the modules are Vite-transformed, and that fails
+// ("Error serializing '() => provider' ... function 'HideStackFramesError'", tried here): the gates and
+// everything that depends on them never register, and the test waits until its timeout. Under mocks the
+// provider would never run anyway (PULUMI-NOTES "Testing"; the gates' logic has its own tests). These
+// plain CustomResources register the type token the engine would see and the same inputs, minus the
+// serialized `__provider`, so the tests still assert what the program hands the gates.
 import * as pulumi from "@pulumi/pulumi";
 import type { CanaryGateArgs } from "../../../gates/canary";
 import type { InfrastructureGateArgs } from "../../../gates/infrastructure";

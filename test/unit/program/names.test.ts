@@ -29,14 +29,22 @@ describe("dockerPrefix", () => {
   it.each([
     ["swiftdeploy", "dev", "swiftdeploy-dev"],
     ["swiftdeploy", "unittest", "swiftdeploy-unittest"],
-    ["swiftdeploy", "Feature.X", "swiftdeploy-feature.x"],
+    ["swiftdeploy", "release-2", "swiftdeploy-release-2"],
+  ])("keeps project %j and stack %j as %j when Docker accepts them as they are", (project, stack, prefix) => {
+    expect(dockerPrefix(project, stack)).toBe(prefix);
+  });
+
+  it.each([
+    ["swiftdeploy", "Feature.X", "swiftdeploy-feature-x"],
     ["SwiftDeploy", "Prod", "swiftdeploy-prod"],
-    ["swiftdeploy", "feat_login", "swiftdeploy-feat_login"],
-    ["swiftdeploy", "release-2.0", "swiftdeploy-release-2.0"],
+    ["swiftdeploy", "feat_login", "swiftdeploy-feat-login"],
+    ["swiftdeploy", "release-2.0", "swiftdeploy-release-2-0"],
     ["swiftdeploy", "a b/c", "swiftdeploy-a-b-c"],
     ["_swiftdeploy", "dev", "swiftdeploy-dev"],
-  ])("for project %j and stack %j is %j", (project, stack, prefix) => {
-    expect(dockerPrefix(project, stack)).toBe(prefix);
+    ["swiftdeploy", "dev-", "swiftdeploy-dev"],
+    ["swiftdeploy", "a..b___c", "swiftdeploy-a-b-c"],
+  ])("turns project %j and stack %j into %j plus a hash of the original", (project, stack, prefix) => {
+    expect(dockerPrefix(project, stack)).toMatch(new RegExp(`^${prefix}-[0-9a-f]{6}$`));
   });
 });
 
@@ -64,14 +72,22 @@ describe("stackDockerNames", () => {
     });
   });
 
-  it.each(["dev", "unittest", "Feature.X", "feat_login", "release-2.0", "a b/c", "UPPER"])(
-    "gives stack %j names Docker accepts for containers, networks and images",
-    (stack) => {
-      const { containersAndNetworks, images } = allNames(stack);
-      for (const name of containersAndNetworks) expect(name).toMatch(CONTAINER_OR_NETWORK);
-      for (const image of images) expect(image).toMatch(IMAGE);
-    },
-  );
+  it.each([
+    "dev",
+    "unittest",
+    "Feature.X",
+    "feat_login",
+    "release-2.0",
+    "a b/c",
+    "UPPER",
+    "dev-",
+    "a..b",
+    "x___y",
+  ])("gives stack %j names Docker accepts for containers, networks and images", (stack) => {
+    const { containersAndNetworks, images } = allNames(stack);
+    for (const name of containersAndNetworks) expect(name).toMatch(CONTAINER_OR_NETWORK);
+    for (const image of images) expect(image).toMatch(IMAGE);
+  });
 
   it.each([
     ["dev", "test"],
@@ -81,6 +97,8 @@ describe("stackDockerNames", () => {
     ["dev", "dev-nginx"],
     ["feature.x", "feature-x"],
     ["feat_login", "feat-login"],
+    ["Dev", "dev"],
+    ["dev.", "dev"],
   ])("gives stacks %j and %j disjoint Docker names", (a, b) => {
     const names = (stack: string) => {
       const { containersAndNetworks, images } = allNames(stack);

@@ -130,12 +130,17 @@ describe("the program with the shipped manifest on stack unittest", () => {
     const context = path.join(projectDir, ".swiftdeploy", "build", "opa");
     expect(fs.readdirSync(context).sort()).toEqual(["Dockerfile", "opa"]);
     expect(fs.readFileSync(path.join(context, "opa")).equals(fs.readFileSync(opaBinary()))).toBe(true);
-    expect(resource(run, "opa-image").inputs.triggers).toEqual({ context: hashFiles(listFiles(context)) });
+    expect(resource(run, "opa-image").inputs.triggers).toEqual({
+      context: hashFiles(listFiles(context), context),
+    });
   });
 
   it("rebuilds the app image when the bundle esbuild wrote or the Dockerfile changes", () => {
     const service = path.join(projectDir, "service");
-    const hash = hashFiles([path.join(service, "dist", "server.js"), path.join(service, "Dockerfile")]);
+    const hash = hashFiles(
+      [path.join(service, "dist", "server.js"), path.join(service, "Dockerfile")],
+      service,
+    );
     expect(resource(run, "app-image").inputs.triggers).toEqual({ build: hash });
   });
 
@@ -177,7 +182,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
     const opa = opaBinary();
     expect(tests.inputs.create).toBe(`"${opa}" check --strict . && "${opa}" test .`);
     expect(tests.inputs.dir).toBe(path.join(projectDir, "policies"));
-    expect(tests.inputs.triggers).toEqual([hashFiles(listFiles(path.join(projectDir, "policies")))]);
+    expect(tests.inputs.triggers).toEqual([
+      hashFiles(listFiles(path.join(projectDir, "policies")), path.join(projectDir, "policies")),
+    ]);
   });
 
   it.each(["opa-server", "app-0", "nginx-server"])(
@@ -211,6 +218,11 @@ describe("the program with the shipped manifest on stack unittest", () => {
       "ADMIN_PORT=9100",
       "CHAOS_ENABLED=true",
     ]);
+  });
+
+  // The gate's output, not the config: the app is replaced in stable mode only once the gate allowed it.
+  it.each(["app-0", "audit-events"])("takes the mode for %s from the canary gate's output", (name) => {
+    expect(resource(run, name).dependsOn).toContain("canary-gate");
   });
 
   it("publishes nginx on the manifest's ingress bind and port, on the public network, with the rendered config", () => {
@@ -314,7 +326,11 @@ describe("the program with the shipped manifest on stack unittest", () => {
     let other: ProgramRun;
 
     beforeAll(async () => {
-      const manifest = writeManifest("three-replicas.yaml", [["replicas: 1 ", "replicas: 3 "]]);
+      const manifest = writeManifest("three-replicas.yaml", [
+        ["replicas: 1 ", "replicas: 3 "],
+        ["observation_window_s: 30 ", "observation_window_s: 45 "],
+        ["opa_timeout_ms: 2000 ", "opa_timeout_ms: 1500 "],
+      ]);
       other = succeeded(
         await runProgram({
           projectDir,
@@ -329,11 +345,13 @@ describe("the program with the shipped manifest on stack unittest", () => {
       "runs app replica %i with its admin port on 127.0.0.1 from the overridden port",
       (i) => {
         const { inputs } = resource(other, `app-${i}`);
-        expect(inputs.name).toBe(`swiftdeploy-feature.x-app-${i}`);
+        expect(inputs.name).toBe(`swiftdeploy-feature-x-3b7a83-app-${i}`);
         expect(inputs.ports).toEqual([{ internal: 19100, external: 19100 + i, ip: "127.0.0.1" }]);
         expect(inputs.envs).toContain("APP_MODE=stable");
         expect(inputs.envs).toContain("ADMIN_PORT=19100");
-        expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-feature.x-net", aliases: ["app"] }]);
+        expect(inputs.networksAdvanced).toEqual([
+          { name: "swiftdeploy-feature-x-3b7a83-net", aliases: ["app"] },
+        ]);
       },
     );
 
@@ -355,6 +373,14 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(await valueOf(other.exports!.mode as string)).toBe("stable");
     });
 
+    it.each(["infrastructure-gate", "canary-gate"])("hands %s the manifest's OPA timeout", (name) => {
+      expect(resource(other, name).inputs.timeoutMs).toBe(1500);
+    });
+
+    it("hands the canary gate the manifest's observation window", () => {
+      expect(resource(other, "canary-gate").inputs.windowSeconds).toBe(45);
+    });
+
     it("records the 3 app containers' ids in the deploy event", () => {
       const deployed = JSON.parse(resource(other, "audit-events").inputs.environment.DEPLOYED);
       expect(deployed).toMatchObject({ mode: "stable", app: "app-0-id,app-1-id,app-2-id" });
@@ -363,16 +389,16 @@ describe("the program with the shipped manifest on stack unittest", () => {
     it("derives lowercase Docker names from the stack, and keeps its state under its own name", () => {
       expect(dockerNames(other).sort()).toEqual(
         [
-          "swiftdeploy-feature.x-net",
-          "swiftdeploy-feature.x-opa-internal",
-          "swiftdeploy-feature.x/opa",
-          "swiftdeploy-feature.x-opa",
-          "swiftdeploy-feature.x/swiftdeploy-app",
-          "swiftdeploy-feature.x-app-0",
-          "swiftdeploy-feature.x-app-1",
-          "swiftdeploy-feature.x-app-2",
-          "swiftdeploy-feature.x/nginx",
-          "swiftdeploy-feature.x-nginx",
+          "swiftdeploy-feature-x-3b7a83-net",
+          "swiftdeploy-feature-x-3b7a83-opa-internal",
+          "swiftdeploy-feature-x-3b7a83/opa",
+          "swiftdeploy-feature-x-3b7a83-opa",
+          "swiftdeploy-feature-x-3b7a83/swiftdeploy-app",
+          "swiftdeploy-feature-x-3b7a83-app-0",
+          "swiftdeploy-feature-x-3b7a83-app-1",
+          "swiftdeploy-feature-x-3b7a83-app-2",
+          "swiftdeploy-feature-x-3b7a83/nginx",
+          "swiftdeploy-feature-x-3b7a83-nginx",
         ].sort(),
       );
       const socket = path.join(projectDir, ".swiftdeploy", "Feature.X", "opa", "opa.sock");
