@@ -50,10 +50,16 @@ const PORTS = {
   compose: { ingress: 18083, admin: 19120 },
 };
 
+/** What `npm run deploy` runs (package.json), and whether it skips Pulumi's preview. */
+const DEPLOY_SCRIPT = readDeployScript();
+const DEPLOY_SKIPS_PREVIEW = DEPLOY_SCRIPT.includes("--skip-preview");
+
 const LABELS = {
   sdCold: "cold: npm run deploy",
   sdNoop: "no-op: npm run deploy",
-  sdNoopSkip: "no-op: npm run deploy + --skip-preview",
+  sdNoopOther: DEPLOY_SKIPS_PREVIEW
+    ? "no-op: the deploy script, preview on"
+    : "no-op: the deploy script + --skip-preview",
   plainCold: "cold: pulumi up --yes",
   plainNoop: "no-op: pulumi up --yes",
   plainNoopFast: "no-op: pulumi up --yes --skip-preview, transpile-only",
@@ -64,6 +70,23 @@ const LABELS = {
 };
 
 const log = (line: string) => console.log(line);
+
+/** The deploy script with Pulumi's preview switched the other way. */
+function otherScriptOf(script: string): string {
+  return script.includes("--skip-preview")
+    ? script.replace(/\s*--skip-preview/, "")
+    : `${script} --skip-preview`;
+}
+
+function readDeployScript(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  const script = pkg.scripts?.deploy;
+  if (typeof script !== "string")
+    throw new Error(`package.json has no scripts.deploy, got ${String(script)}`);
+  return script;
+}
 
 interface Results {
   gate?: GateDecisionResult;
@@ -88,8 +111,19 @@ class BenchWorld {
   readonly stacks: PulumiStack[] = [];
   readonly keptImages: string[] = [];
   compose?: ComposeProject;
+  /** The project's selected stack before the bench (scripts/pulumi.sh selects the stack it deploys). */
+  private selectedStack: string | null = null;
 
   constructor(readonly env: NodeJS.ProcessEnv) {}
+
+  async rememberSelectedStack(): Promise<void> {
+    try {
+      const run = await runTimed("pulumi", ["stack", "--show-name", "--non-interactive"], { env: this.env });
+      this.selectedStack = run.lines[0]?.text.trim() || null;
+    } catch {
+      this.selectedStack = null; // none selected
+    }
+  }
 
   /** The manifest with a short observation window, so the canary bench does not wait 30 s. */
   writeManifest(): void {
@@ -113,7 +147,8 @@ class BenchWorld {
   }
 
   async stack(name: string, dir: string, ports: { ingress: number; admin: number }): Promise<PulumiStack> {
-    const stack = new PulumiStack(name, dir, this.env);
+    const configFile = path.join(ROOT, ".swiftdeploy", name, `Pulumi.${name}.yaml`);
+    const stack = new PulumiStack(name, dir, configFile, this.env);
     this.stacks.push(stack);
     await stack.init({
       "swiftdeploy:ingressPort": String(ports.ingress),
@@ -145,6 +180,10 @@ class BenchWorld {
     for (const stack of [...this.stacks].reverse()) await stack.remove(log);
     await this.sweepDocker();
     for (const dir of this.stateDirs) fs.rmSync(dir, { recursive: true, force: true });
+    const select = this.selectedStack ? ["select", this.selectedStack] : ["unselect"];
+    await runTimed("pulumi", ["stack", ...select, "--non-interactive"], { env: this.env }).catch(
+      (err: Error) => log(`cleanup: could not restore the selected stack: ${err.message}`),
+    );
   }
 
   /** Anything left with this run's Docker prefix (a destroy that failed half-way, say) goes too. */
@@ -199,9 +238,18 @@ function deploySystems(
   plain: PulumiStack,
   compose: ComposeProject,
 ): DeploySystem[] {
-  const npmDeploy = (extra: string[]) => () =>
-    runTimed("bash", ["scripts/pulumi.sh", "up", "--yes", ...extra], {
-      env: { ...world.env, SWIFTDEPLOY_STACK: sd.name },
+  const deployEnv = { ...world.env, SWIFTDEPLOY_STACK: sd.name };
+  // The stack's config file is not where Pulumi looks by default (see PulumiStack), hence the extra flag.
+  const npmDeploy = () =>
+    runTimed("npm", ["run", "--silent", "deploy", "--", "--config-file", sd.configFile], {
+      env: deployEnv,
+      timeoutMs: 240_000,
+    });
+  // The deploy script with the preview switched the other way, run as npm runs scripts (sh -c).
+  const otherScript = otherScriptOf(DEPLOY_SCRIPT);
+  const otherDeploy = () =>
+    runTimed("sh", ["-c", `${otherScript} --config-file "${sd.configFile}"`], {
+      env: deployEnv,
       timeoutMs: 240_000,
     });
   // A stock Pulumi user: preview on, ts-node type-checks the program.
@@ -217,20 +265,20 @@ function deploySystems(
     {
       key: "swiftdeploy",
       label: "SwiftDeploy",
-      cold: { label: LABELS.sdCold, run: npmDeploy([]) },
+      cold: { label: LABELS.sdCold, run: npmDeploy },
       noop: [
-        { label: LABELS.sdNoop, run: npmDeploy([]) },
-        { label: LABELS.sdNoopSkip, run: npmDeploy(["--skip-preview"]) },
+        { label: LABELS.sdNoop, run: npmDeploy },
+        { label: LABELS.sdNoopOther, run: otherDeploy },
       ],
       teardown: () => sd.destroy(),
     },
     {
       key: "plain",
       label: "plain Pulumi",
-      cold: { label: LABELS.plainCold, run: () => plain.pulumi(["up", "--yes"], { env: stock }) },
+      cold: { label: LABELS.plainCold, run: () => plain.up(["--yes"], stock) },
       noop: [
-        { label: LABELS.plainNoop, run: () => plain.pulumi(["up", "--yes"], { env: stock }) },
-        { label: LABELS.plainNoopFast, run: () => plain.pulumi(["up", "--yes", "--skip-preview"]) },
+        { label: LABELS.plainNoop, run: () => plain.up(["--yes"], stock) },
+        { label: LABELS.plainNoopFast, run: () => plain.up(["--yes", "--skip-preview"]) },
       ],
       teardown: () => plain.destroy(),
     },
@@ -259,7 +307,7 @@ async function runAll(world: BenchWorld, results: Results): Promise<void> {
   const sdPlan = world.plan(world.id, PORTS.swiftdeploy);
   const sd = await world.stack(world.id, ROOT, PORTS.swiftdeploy);
   await section(results, `deploying bench stack ${world.id} (untimed: builds or re-tags the images)`, () =>
-    sd.pulumi(["up", "--yes", "--skip-preview"]),
+    sd.up(["--yes", "--skip-preview"]),
   );
   const images = await world.keepImages(sdPlan);
 
@@ -343,7 +391,7 @@ function deployRows(d: DeployBenchResult): string[][] {
     row(LABELS.composeCold, "", "baseline"),
     row(LABELS.composeWaitCold, "", `${ratio(sdCold, m(LABELS.composeWaitCold))} SwiftDeploy cold / this`),
     row(LABELS.sdNoop, "<= 30x compose, <= 0.4x plain", noopVerdict(m(LABELS.sdNoop))),
-    row(LABELS.sdNoopSkip, "<= 30x compose, <= 0.4x plain", noopVerdict(m(LABELS.sdNoopSkip))),
+    row(LABELS.sdNoopOther, "<= 30x compose, <= 0.4x plain", noopVerdict(m(LABELS.sdNoopOther))),
     row(LABELS.plainNoop, "", "baseline"),
     row(LABELS.plainNoopFast, "", ""),
     row(LABELS.composeNoop, "", "baseline"),
@@ -430,7 +478,7 @@ function phaseTable(d: DeployBenchResult, programMs: number | undefined): string
   const labels = [
     LABELS.sdCold,
     LABELS.sdNoop,
-    LABELS.sdNoopSkip,
+    LABELS.sdNoopOther,
     LABELS.plainCold,
     LABELS.plainNoop,
     LABELS.plainNoopFast,
@@ -459,17 +507,22 @@ function phaseTable(d: DeployBenchResult, programMs: number | undefined): string
   return table.toString() + program;
 }
 
-const DEFINITIONS = `Definitions:
+function definitions(): string {
+  return `Definitions:
   cold   = no container or network of that deployment exists (pulumi destroy / compose down before it); the
            images are already built and tagged, so Pulumi's RemoteImage builds are Docker layer-cache hits.
-  no-op  = the same command again with nothing changed. SwiftDeploy: "npm run deploy" as package.json runs it
-           (scripts/pulumi.sh: setup's warm check, then pulumi up --yes with preview; transpile-only per
-           scripts/env), and the same with --skip-preview. Plain Pulumi: a stock "pulumi up --yes" (preview on,
-           ts-node type-checks), and with --skip-preview + transpile-only as SwiftDeploy runs it.
-  compose up -d returns when the containers have started; --wait also waits for every healthcheck, which
-           is what Pulumi's wait: true does. The compose file is rendered from the same manifest and runs
-           the very images the bench stack built.
-  plain  = scripts/bench/plain: the same components and creation order (app after OPA), no gates, no audit.`;
+  no-op  = the same command again with nothing changed.
+  npm run deploy = the whole command a user types: npm, then package.json's deploy script
+           "${DEPLOY_SCRIPT}" (scripts/pulumi.sh: setup's warm check, stack select, then pulumi up,
+           transpile-only per scripts/env), with the bench stack's --config-file appended. The other
+           deploy-script row runs "${otherScriptOf(DEPLOY_SCRIPT)}" through sh -c (no npm start).
+  plain  = scripts/bench/plain: the same components and creation order (app after OPA), no gates, no audit
+           record. "pulumi up --yes" is a stock run: preview on, ts-node type-checks the program; the
+           --skip-preview row is transpile-only, as SwiftDeploy runs.
+  compose up -d returns when the containers have started; --wait also waits for every healthcheck, which is
+           what Pulumi's wait: true does. The compose file is rendered from the same manifest by liquidjs
+           (templates/docker-compose.yml.liquid) and runs the very images the bench stack built.`;
+}
 
 function report(r: Results, totalMs: number): string {
   const parts = [
@@ -477,7 +530,7 @@ function report(r: Results, totalMs: number): string {
   ];
   parts.push(mainTable(r));
   if (r.deploys) parts.push(phaseTable(r.deploys, r.programWorkMs));
-  parts.push(DEFINITIONS);
+  parts.push(definitions());
   if (r.errors.length > 0) parts.push(`FAILED parts:\n${r.errors.map((e) => `  - ${e}`).join("\n")}`);
   return parts.join("\n\n");
 }
@@ -500,6 +553,7 @@ async function main(): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   log(`bench: stacks ${world.id}, ${world.id}-plain, compose project ${world.dockerPrefix}-compose`);
+  await world.rememberSelectedStack();
   try {
     await runAll(world, results);
   } catch (err) {

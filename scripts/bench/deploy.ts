@@ -113,20 +113,26 @@ export function runTimed(command: string, args: string[], opts: RunOptions = {})
 
 // ---- Pulumi stacks ----------------------------------------------------------------------------------
 
-/** A Pulumi stack of the project's local backend that the bench creates, and removes again. */
+/**
+ * A Pulumi stack of the project's local backend that the bench creates, and removes again. Its config file
+ * lives in the bench's git-ignored state folder (`--config-file`), not beside the program as
+ * Pulumi.<stack>.yaml, so a commit made while the bench runs cannot pick it up.
+ */
 export class PulumiStack {
   constructor(
     readonly name: string,
     /** The program's folder: the project root, or scripts/bench/plain. */
     readonly programDir: string,
+    /** Where the stack's config file is kept. */
+    readonly configFile: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  pulumi(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TimedRun> {
+  private pulumi(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<TimedRun> {
     return runTimed("pulumi", ["--stack", this.name, "--non-interactive", ...args], {
       cwd: this.programDir,
       env: { ...this.env, ...opts.env },
-      timeoutMs: opts.timeoutMs ?? 240_000,
+      timeoutMs: 240_000,
     });
   }
 
@@ -135,18 +141,26 @@ export class PulumiStack {
       cwd: this.programDir,
       env: this.env,
     });
+    // `stack init` has no --config-file: it writes the secrets salt beside the program; move it away.
+    const written = path.join(this.programDir, `Pulumi.${this.name}.yaml`);
+    fs.mkdirSync(path.dirname(this.configFile), { recursive: true });
+    if (fs.existsSync(written)) fs.renameSync(written, this.configFile);
     for (const [key, value] of Object.entries(config)) await this.setConfig(key, value);
   }
 
   async setConfig(key: string, value: string): Promise<void> {
-    await this.pulumi(["config", "set", key, value]);
+    await this.pulumi(["config", "set", key, value, "--config-file", this.configFile]);
+  }
+
+  up(flags: string[], env?: NodeJS.ProcessEnv): Promise<TimedRun> {
+    return this.pulumi(["up", ...flags, "--config-file", this.configFile], { env });
   }
 
   destroy(): Promise<TimedRun> {
-    return this.pulumi(["destroy", "--yes", "--skip-preview"]);
+    return this.pulumi(["destroy", "--yes", "--skip-preview", "--config-file", this.configFile]);
   }
 
-  /** Destroys what is left and removes the stack with its config file; never throws (used in finally). */
+  /** Destroys what is left and removes the stack; never throws (used in finally). */
   async remove(log: (line: string) => void): Promise<void> {
     try {
       await this.destroy();
@@ -158,6 +172,7 @@ export class PulumiStack {
     } catch (err) {
       log(`cleanup: removing stack ${this.name} failed: ${(err as Error).message}`);
     }
+    fs.rmSync(path.join(this.programDir, `Pulumi.${this.name}.yaml`), { force: true });
   }
 }
 

@@ -119,7 +119,7 @@ export async function benchCanaryOverhead(
   let upMs = 0;
   let failure: Error | null = null;
   try {
-    upMs = (await stack.pulumi(["up", "--yes", "--skip-preview"])).ms;
+    upMs = (await stack.up(["--yes", "--skip-preview"])).ms;
   } catch (err) {
     failure = err as Error;
   }

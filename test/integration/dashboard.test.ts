@@ -77,9 +77,9 @@ describe("npm run status", () => {
   });
 
   it("refreshes live in tmux and restores the terminal on Ctrl+C", async () => {
+    // As a user would: a shell in the project (the copy, whose scripts/env points at its own backend).
     const session = `sdtest-status-${process.pid}`;
     const tmux = (...args: string[]) => run("tmux", args, { timeout: 10_000 }).then((r) => r.stdout);
-    const envArgs = Object.entries(project.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     await tmux(
       "new-session",
       "-d",
@@ -89,7 +89,7 @@ describe("npm run status", () => {
       "110",
       "-y",
       "40",
-      ...envArgs,
+
       "-c",
       project.dir,
       "bash --norc --noprofile",
@@ -99,7 +99,7 @@ describe("npm run status", () => {
         "send-keys",
         "-t",
         session,
-        `node_modules/.bin/tsx scripts/status.ts --stack ${project.stackName} --interval 1; echo EXIT=$?`,
+        `source scripts/env && node_modules/.bin/tsx scripts/status.ts --stack ${project.stackName} --interval 1; echo EXIT=$?`,
         "Enter",
       );
       const frames = new Set<string>();
