@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { supervised } from "../lib/supervised";
 
 export interface AppArgs {
   /** Docker name of replica i's container. */
@@ -52,16 +53,7 @@ export class App extends pulumi.ComponentResource {
             envs: appEnvironment(args),
             networksAdvanced: [{ name: args.publicNetwork, aliases: [args.networkAlias] }],
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
-            healthcheck: {
-              tests: ["CMD", "node", "-e", healthProbe(args.port)],
-              interval: "2s",
-              timeout: "2s",
-              startPeriod: "1s",
-              retries: 15,
-            },
-            restart: "unless-stopped",
-            wait: true,
-            waitTimeout: 60,
+            ...supervised(["node", "-e", healthProbe(args.port)]),
           },
           { parent: this },
         ),

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { supervised } from "../lib/supervised";
 
 export interface NginxArgs {
   /** Docker name of the nginx container. */
@@ -56,23 +57,13 @@ export class Nginx extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.publicNetwork }],
         ports: [{ internal: args.listenPort, external: args.port, ip: args.bind }],
         uploads: [{ file: "/etc/nginx/nginx.conf", content: args.config }],
-        healthcheck: {
-          tests: [
-            "CMD",
-            "curl",
-            "-fsS",
-            "-o",
-            "/dev/null",
-            `http://127.0.0.1:${args.listenPort}/nginx-health`,
-          ],
-          interval: "2s",
-          timeout: "2s",
-          startPeriod: "1s",
-          retries: 15,
-        },
-        restart: "unless-stopped",
-        wait: true,
-        waitTimeout: 60,
+        ...supervised([
+          "curl",
+          "-fsS",
+          "-o",
+          "/dev/null",
+          `http://127.0.0.1:${args.listenPort}/nginx-health`,
+        ]),
       },
       { parent: this, dependsOn: [configTest] },
     );

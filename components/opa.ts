@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { supervised } from "../lib/supervised";
 
 export interface OpaServerArgs {
   /** Docker name of the OPA container. */
@@ -75,16 +76,7 @@ export class OpaServer extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.internalNetwork }],
         volumes: [{ hostPath: args.socketDir, containerPath: path.dirname(SOCKET_IN_CONTAINER) }],
         uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
-        healthcheck: {
-          tests: ["CMD", "curl", "-fsS", "--unix-socket", SOCKET_IN_CONTAINER, "http://opa/health"],
-          interval: "2s",
-          timeout: "2s",
-          startPeriod: "1s",
-          retries: 15,
-        },
-        restart: "unless-stopped",
-        wait: true,
-        waitTimeout: 60,
+        ...supervised(["curl", "-fsS", "--unix-socket", SOCKET_IN_CONTAINER, "http://opa/health"]),
       },
       { parent: this, dependsOn: [policyTests] },
     );
