@@ -50,7 +50,8 @@ export function parsePulumiHistory(json: string): PulumiUpdate[] {
     );
   }
   return parsed.map((raw: Record<string, unknown>) => ({
-    version: typeof raw.version === "number" ? raw.version : null,
+    // The local file backend reports version 0 for every update; only a positive number identifies one.
+    version: typeof raw.version === "number" && raw.version > 0 ? raw.version : null,
     kind: String(raw.kind ?? "unknown"),
     startTime: String(raw.startTime ?? ""),
     endTime: typeof raw.endTime === "string" ? raw.endTime : null,

@@ -41,6 +41,11 @@ describe("parsePulumiHistory", () => {
     ]);
   });
 
+  it("reads the version 0 the local file backend gives every update as no version", () => {
+    const [update] = parsePulumiHistory('[{"version":0,"kind":"update","result":"succeeded"}]');
+    expect(update.version).toBeNull();
+  });
+
   it("reads a stack that was never updated as no updates", () => {
     expect(parsePulumiHistory("null")).toEqual([]);
   });
