@@ -24,6 +24,7 @@ import {
   PulumiStack,
   pulumiPhases,
   ROOT,
+  stepDurations,
   runTimed,
   secs,
   toolEnvironment,
@@ -70,6 +71,8 @@ const LABELS = {
 };
 
 const log = (line: string) => console.log(line);
+/** Ctrl+C count: the first stops the running command and skips what is left; cleanup still runs. */
+let interrupted = 0;
 
 /** The deploy script with Pulumi's preview switched the other way. */
 function otherScriptOf(script: string): string {
@@ -288,6 +291,7 @@ function deploySystems(
 }
 
 async function section<T>(results: Results, name: string, fn: () => Promise<T>): Promise<T | undefined> {
+  if (interrupted > 0) throw new Error(`interrupted before ${name}`);
   const started = Date.now();
   log(`\n== ${name} (1-min load average ${loadavg()[0].toFixed(2)})`);
   try {
@@ -298,6 +302,7 @@ async function section<T>(results: Results, name: string, fn: () => Promise<T>):
     const message = `${name}: ${(err as Error).message}`;
     results.errors.push(message);
     log(`   FAILED: ${message}`);
+    if (interrupted > 0) throw new Error("interrupted");
     return undefined;
   }
 }
@@ -399,11 +404,15 @@ function deployRows(d: DeployBenchResult): string[][] {
   ];
 }
 
+/** cli-table3 colours its borders and header; a log file or a report wants plain text. */
+const TABLE_STYLE = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
 function mainTable(r: Results): string {
   const table = new Table({
     head: ["measure", "figure (median unless said)", "target", "verdict"],
     wordWrap: true,
-    colWidths: [44, 52, 24, 44],
+    colWidths: [40, 50, 18, 36],
+    ...TABLE_STYLE,
   });
   if (r.gate) {
     const g = r.gate;
@@ -462,18 +471,52 @@ function medianPhases(runs: TimedRun[]): PulumiPhases {
   return Object.fromEntries(keys.map((k) => [k, median(phases.map((p) => p[k]))])) as unknown as PulumiPhases;
 }
 
+/** The n longest resource steps over the runs of one command, by median, e.g. "opa-server 3.05 s". */
+function slowestSteps(runs: TimedRun[], n: number): string {
+  if (runs.length === 0) return "no runs";
+  const all = runs.map(stepDurations);
+  const names = [...new Set(all.flatMap((m) => [...m.keys()]))];
+  const medians = names.map((name) => ({
+    name,
+    ms: median(all.map((m) => m.get(name)).filter((v): v is number => v !== undefined)),
+  }));
+  medians.sort((a, b) => b.ms - a.ms);
+  return medians
+    .slice(0, n)
+    .map((m) => `${m.name} ${secs(m.ms)}`)
+    .join(", ");
+}
+
+/** One sentence on where a SwiftDeploy no-op spends its time, next to plain Pulumi's floor. */
+function noopSummary(d: DeployBenchResult, programMs: number | undefined): string {
+  const sd = runsOf(d, LABELS.sdNoop);
+  const floor = runsOf(d, LABELS.plainNoopFast);
+  if (sd.length === 0 || floor.length === 0) return "";
+  const p = medianPhases(sd);
+  const plain = median(floor.map((r) => r.ms));
+  const program = programMs === undefined ? "" : ` (the program's own work is ${secs(programMs)} of it)`;
+  return (
+    `No-op "npm run deploy", ${secs(p.total)}: Pulumi's update up to the gate (language host, Node program, ` +
+    `provider plugins, diffs) ${secs(p.updateBeforeGate)}${program}; npm + setup ${secs(p.setup)}; ` +
+    `CLI start with stack select ${secs(p.cliStart)}; gate step ${secs(p.gateStep)}; after the gate ` +
+    `${secs(p.updateAfterGate)}. Plain Pulumi's floor for the same resources (--skip-preview, ` +
+    `transpile-only) is ${secs(plain)}, ${secs(p.total - plain)} less.`
+  );
+}
+
 function phaseTable(d: DeployBenchResult, programMs: number | undefined): string {
   const table = new Table({
     head: [
       "where the time goes (medians, s)",
       "total",
-      "setup",
+      "npm+setup",
       "CLI",
       "preview",
       "update to gate",
       "gate step",
       "rest",
     ],
+    ...TABLE_STYLE,
   });
   const labels = [
     LABELS.sdCold,
@@ -500,11 +543,14 @@ function phaseTable(d: DeployBenchResult, programMs: number | undefined): string
       gated ? s(p.updateAfterGate) : `${s(p.updateAfterGate)} (whole update)`,
     ]);
   }
+  const slowest = [LABELS.sdCold, LABELS.plainCold]
+    .map((label) => `Slowest steps of "${label}" (medians): ${slowestSteps(runsOf(d, label), 6)}`)
+    .join("\n");
   const program =
     programMs === undefined
       ? ""
       : `\nThe program's own work (manifest, plan, host files, service bundle), measured in-process: ${ms(programMs)}.`;
-  return table.toString() + program;
+  return `${table.toString()}\n${noopSummary(d, programMs)}\n${slowest}${program}`;
 }
 
 function definitions(): string {
@@ -543,7 +589,6 @@ async function main(): Promise<number> {
   compose.lines.forEach((l) => log(l.text));
   const world = new BenchWorld(await toolEnvironment());
   const results: Results = { errors: [] };
-  let interrupted = 0;
   const onSignal = () => {
     interrupted++;
     if (interrupted > 1) process.exit(130);
