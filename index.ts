@@ -113,7 +113,8 @@ const nginx = new Nginx(
     port: manifest.ingress.port,
     listenPort: NGINX_LISTEN_PORT,
   },
-  { dependsOn: [infrastructureGate, app] },
+  // Not on the app: nginx finds the app by name at request time, so both start side by side.
+  { dependsOn: [infrastructureGate] },
 );
 
 new AuditRecord(

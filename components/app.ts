@@ -53,7 +53,7 @@ export class App extends pulumi.ComponentResource {
             envs: appEnvironment(args),
             networksAdvanced: [{ name: args.publicNetwork, aliases: [args.networkAlias] }],
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
-            ...supervised(["node", "-e", healthProbe(args.port)]),
+            ...supervised(["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${args.port}/healthz`]),
           },
           { parent: this },
         ),
@@ -77,12 +77,4 @@ export function appEnvironment(
       `ADMIN_PORT=${args.adminPort}`,
       `CHAOS_ENABLED=${args.chaosEnabled}`,
     ]);
-}
-
-/** Node one-liner for the healthcheck (the image has no curl): 0 when /healthz answers 200. */
-function healthProbe(port: number): string {
-  return (
-    `require('http').get({host:'127.0.0.1',port:${port},path:'/healthz',timeout:1500},` +
-    `r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`
-  );
 }

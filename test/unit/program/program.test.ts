@@ -206,7 +206,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(inputs.image).toBe("sha256:app-image");
     expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-unittest-net", aliases: ["app"] }]);
     expect(inputs.ports).toEqual([{ internal: 9100, external: 9100, ip: "127.0.0.1" }]);
-    expect(inputs.healthcheck.tests.join(" ")).toContain("port:3000,path:'/healthz'");
+    expect(inputs.healthcheck.tests.join(" ")).toContain(
+      "curl -fsS -o /dev/null http://127.0.0.1:3000/healthz",
+    );
   });
 
   it("gives the app its name, version, mode canary, ports and chaos switch from the manifest", () => {
@@ -283,11 +285,15 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ["infrastructure-gate", ["opa-server"]],
     ["canary-gate", ["infrastructure-gate"]],
     ["app", ["canary-gate", "infrastructure-gate"]],
-    ["nginx", ["app-0", "infrastructure-gate"]],
+    ["nginx", ["infrastructure-gate"]],
     ["nginx-server", ["nginx-config-test"]],
     ["audit", ["app-0", "nginx-server"]],
   ])("registers %s only after %j", (name, after) => {
     expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
+  });
+
+  it("starts nginx beside the app, not after it: nginx finds the app by name at request time", () => {
+    expect(resource(run, "nginx").dependsOn).not.toContain("app-0");
   });
 
   it("records deploys and the teardown through scripts/history-append.ts with the project's tsx", () => {
