@@ -9,27 +9,11 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack, type UpResult } from "@pulumi/pulumi/automation";
 import { dockerPrefix } from "../../../lib/names";
+import { copyProject, REPO_ROOT } from "../../support/project-copy";
 
-export const ROOT = path.resolve(__dirname, "../../..");
+export const ROOT = REPO_ROOT;
 export const TOOLS = process.env.SWIFTDEPLOY_TOOLS ?? path.join(os.homedir(), ".cache/swiftdeploy/tools");
 const run = promisify(execFile);
-
-/** What the program reads; everything else (tests, toolchain, state) stays behind. */
-const PROJECT_ENTRIES = [
-  "index.ts",
-  "components",
-  "gates",
-  "lib",
-  "service",
-  "templates",
-  "policies",
-  "scripts",
-  "manifest.yaml",
-  "manifest.schema.json",
-  "Pulumi.yaml",
-  "package.json",
-  "tsconfig.json",
-];
 
 export interface TestProjectOptions {
   /** Prefix of the stack name; a random suffix keeps runs apart. */
@@ -48,7 +32,7 @@ export class TestProject {
   stack!: Stack;
 
   private constructor(readonly options: TestProjectOptions) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `sdtest-${options.name}-`));
+    this.dir = copyProject(`sdtest-${options.name}-`);
     this.stackName = `sdtest-${options.name}-${crypto.randomBytes(3).toString("hex")}`;
     this.dockerPrefix = dockerPrefix("swiftdeploy", this.stackName);
     this.env = {
@@ -63,13 +47,6 @@ export class TestProject {
 
   static async create(options: TestProjectOptions): Promise<TestProject> {
     const project = new TestProject(options);
-    for (const entry of PROJECT_ENTRIES) {
-      fs.cpSync(path.join(ROOT, entry), path.join(project.dir, entry), {
-        recursive: true,
-        filter: (src) => !src.includes(`${path.sep}dist${path.sep}`),
-      });
-    }
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project.dir, "node_modules"));
     fs.mkdirSync(path.join(project.dir, ".pulumi-state"));
     if (options.manifest) project.editFile("manifest.yaml", options.manifest);
     // These tests are about the mechanism, on a 2-core machine that is busy running them: a 1-minute load

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadManifest, type Manifest } from "../../../lib/manifest";
 import { renderNginxConfig, type NginxConfigVars } from "../../../lib/nginx-config";
 import { ADMIN_ROUTES, nginxConfig, planStack } from "../../../lib/stack-plan";
-import { REPO_ROOT } from "./project-copy";
+import { REPO_ROOT } from "../../support/project-copy";
 
 const SHIPPED = loadManifest(path.join(REPO_ROOT, "manifest.yaml"));
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashFiles, listFiles } from "../../../lib/build-context";
 import { loadManifest } from "../../../lib/manifest";
 import { nginxConfig, planStack } from "../../../lib/stack-plan";
-import { copyProject, toolsBinDir } from "./project-copy";
+import { copyProject, toolsBinDir } from "../../support/project-copy";
 import { PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
 
 const CONTAINER = "docker:index/container:Container";

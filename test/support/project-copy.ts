@@ -1,4 +1,4 @@
-// A throwaway copy of the project for the program's unit tests. The program writes next to itself
+// A throwaway copy of the project for the program's unit and integration tests. The program writes next to itself
 // (.swiftdeploy/<stack>/, .swiftdeploy/build/, service/dist/), so the tests run a copy rather than the
 // checkout others work in. Sources are copied, not linked: Vite resolves links to their targets, so a
 // linked index.ts would see the checkout as its __dirname. node_modules is linked (read-only use).
@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const REPO_ROOT = path.resolve(__dirname, "../../..");
+export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 const COPIED = [
   "index.ts",
@@ -24,9 +24,9 @@ const COPIED = [
   "package.json",
 ];
 
-/** Copies the program into a new temp folder and returns its (real) path. */
-export function copyProject(): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "swiftdeploy-program-")));
+/** Copies the program into a new temp folder (named after `prefix`) and returns its (real) path. */
+export function copyProject(prefix = "swiftdeploy-program-"): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
   for (const entry of COPIED) {
     fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), {
       recursive: true,
