@@ -49,8 +49,9 @@ async function scrape(url: string, timeoutMs: number): Promise<TrafficSample> {
   try {
     response = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new Error(`[CANARY] cannot scrape ${target} (${cause}): is the app running?`);
+    const { cause } = err as { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new Error(`[CANARY] cannot scrape ${target} (${why}): is the app running?`);
   }
   if (!response.ok) throw new Error(`[CANARY] ${target} answered HTTP ${response.status}`);
   return parseTrafficSample(await response.text(), Date.now());
@@ -120,7 +121,7 @@ async function judgePromotion(inputs: GateInputs): Promise<CanaryVerdict> {
   };
 }
 
-const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
+export const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: GateInputs, news: GateInputs) {
     const keys = Object.keys(news) as (keyof GateInputs)[];
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));

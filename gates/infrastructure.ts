@@ -76,7 +76,7 @@ async function decide(inputs: GateInputs): Promise<InfrastructureVerdict> {
   return { ...verdict.decision, decisionId: verdict.decisionId, facts, checkedAt: new Date().toISOString() };
 }
 
-const infrastructureGateProvider: pulumi.dynamic.ResourceProvider = {
+export const infrastructureGateProvider: pulumi.dynamic.ResourceProvider = {
   // Decides on every `pulumi up`: the host's state is not an input Pulumi can diff.
   async diff() {
     return { changes: true };
