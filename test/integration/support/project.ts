@@ -126,7 +126,7 @@ export class TestProject {
     return [
       ...(await list("ps", "-a", "--format", "{{.Names}}")),
       ...(await list("network", "ls", "--format", "{{.Name}}")),
-      ...(await list("images", "--format", "{{.Repository}}")),
+      ...(await list("images", "--format", "{{.Repository}}:{{.Tag}}")),
     ];
   }
 
