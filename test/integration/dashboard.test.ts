@@ -33,21 +33,12 @@ async function status(...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function chaos(body: object): Promise<void> {
-  const response = await fetch(`${project.adminUrl}/chaos`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(200);
-}
-
 describe("npm run status", () => {
   it("prints a frame whose totals, mode and chaos state match the app's own metrics", async () => {
     for (let i = 0; i < 25; i++) await httpGet(`${project.publicUrl}/`);
-    await chaos({ mode: "error", rate: 1 });
+    await project.setChaos({ mode: "error", rate: 1 });
     for (let i = 0; i < 7; i++) await httpGet(`${project.publicUrl}/`);
-    await chaos({ mode: "none" });
+    await project.setChaos({ mode: "none" });
     const own = parseTrafficSample((await httpGet(`${project.adminUrl}/metrics`)).body, Date.now());
     expect(own.requests).toBe(32);
     expect(own.errors).toBe(7);

@@ -22,15 +22,6 @@ afterAll(async () => {
   await project?.dispose();
 });
 
-async function setChaos(body: object): Promise<void> {
-  const response = await fetch(`${project.adminUrl}/chaos`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  expect(response.status).toBe(200);
-}
-
 /** `mode stable` + `pulumi up` while traffic flows (if asked); the result of the up, or its failure text. */
 async function promote(opts: {
   traffic: boolean;
@@ -61,7 +52,7 @@ async function appMode(): Promise<string> {
 describe("promoting the canary", () => {
   it("refuses while 80% of requests fail, naming the error rate, and keeps the canary container", async () => {
     const before = await project.containerId("app-0");
-    await setChaos({ mode: "error", rate: 0.8 });
+    await project.setChaos({ mode: "error", rate: 0.8 });
     const { ok, output } = await promote({ traffic: true });
     expect(ok).toBe(false);
     expect(output).toContain("[OPA/CANARY] Policy FAILED");
@@ -71,12 +62,12 @@ describe("promoting the canary", () => {
       ),
     );
     expect(await project.containerId("app-0")).toBe(before);
-    await setChaos({ mode: "none" });
+    await project.setChaos({ mode: "none" });
     expect(await appMode()).toBe("canary");
   });
 
   it("refuses while requests take 2 s, naming the P99 latency", async () => {
-    await setChaos({ mode: "slow", duration_ms: 2000 });
+    await project.setChaos({ mode: "slow", duration_ms: 2000 });
     try {
       const { ok, output } = await promote({ traffic: true, concurrency: 12 });
       expect(ok).toBe(false);
@@ -86,7 +77,7 @@ describe("promoting the canary", () => {
         ),
       );
     } finally {
-      await setChaos({ mode: "none" });
+      await project.setChaos({ mode: "none" });
     }
     expect(await appMode()).toBe("canary");
   });

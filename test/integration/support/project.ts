@@ -138,6 +138,20 @@ export class TestProject {
     }
   }
 
+  /** Sets the app's chaos through its loopback admin port (replica 0); fails unless the app accepts it. */
+  async setChaos(body: object): Promise<void> {
+    const response = await fetch(`${this.adminUrl}/chaos`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (response.status !== 200)
+      throw new Error(
+        `POST /chaos ${JSON.stringify(body)}: HTTP ${response.status}, ${await response.text()}`,
+      );
+  }
+
   /** Destroys the stack, then removes whatever Docker objects named after it are left, and the copy. */
   async dispose(): Promise<void> {
     try {
