@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { supervised } from "../lib/supervised";
+import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
 
 export interface AppArgs {
   /** Docker name of replica i's container. */
@@ -55,7 +55,7 @@ export class App extends pulumi.ComponentResource {
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
             ...supervised(["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${args.port}/healthz`]),
           },
-          { parent: this },
+          { parent: this, replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
         ),
     );
 

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { supervised } from "../lib/supervised";
+import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
 
 export interface NginxArgs {
   /** Docker name of the nginx container. */
@@ -65,7 +65,7 @@ export class Nginx extends pulumi.ComponentResource {
           `http://127.0.0.1:${args.listenPort}/nginx-health`,
         ]),
       },
-      { parent: this, dependsOn: [configTest] },
+      { parent: this, dependsOn: [configTest], replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
     );
 
     this.registerOutputs({ container: this.container.name });

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { supervised } from "../lib/supervised";
+import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
 
 export interface OpaServerArgs {
   /** Docker name of the OPA container. */
@@ -78,7 +78,7 @@ export class OpaServer extends pulumi.ComponentResource {
         uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
         ...supervised(["curl", "-fsS", "--unix-socket", SOCKET_IN_CONTAINER, "http://opa/health"]),
       },
-      { parent: this, dependsOn: [policyTests] },
+      { parent: this, dependsOn: [policyTests], replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
     );
 
     this.registerOutputs({ socketPath: this.socketPath, container: this.container.name });

@@ -13,3 +13,9 @@ export function supervised(probe: string[]) {
     waitTimeout: 60,
   };
 }
+
+/**
+ * Docker cannot change a running container's healthcheck, and the provider's in-place update only records
+ * the new one in state: replace the container instead, so an edited healthcheck really takes effect.
+ */
+export const SUPERVISED_REPLACE_ON_CHANGES = ["healthcheck"];

@@ -292,6 +292,13 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
   });
 
+  it.each(["opa-server", "app-0", "nginx-server"])(
+    "replaces %s when its healthcheck changes (Docker cannot change it in place)",
+    (name) => {
+      expect(resource(run, name).replaceOnChanges).toEqual(["healthcheck"]);
+    },
+  );
+
   it("starts nginx beside the app, not after it: nginx finds the app by name at request time", () => {
     expect(resource(run, "nginx").dependsOn).not.toContain("app-0");
   });

@@ -14,6 +14,8 @@ export interface Registered {
   parent?: string;
   /** Names of the resources this one waits for (dependsOn and the outputs its inputs use). */
   dependsOn: string[];
+  /** Input names whose change replaces the resource (the replaceOnChanges option). */
+  replaceOnChanges: string[];
 }
 
 export interface ProgramRun {
@@ -38,7 +40,7 @@ export async function runProgram(opts: {
   config?: Record<string, string>;
 }): Promise<ProgramRun> {
   const resources: Registered[] = [];
-  const requests = new Map<string, { parent?: string; dependsOn: string[] }>();
+  const requests = new Map<string, RequestFacts>();
   let lastRegistered!: () => void;
   const done = new Promise<void>((resolve) => (lastRegistered = resolve));
 
@@ -48,9 +50,20 @@ export async function runProgram(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { parent, dependsOn } = requests.get(args.name) ?? { dependsOn: [] };
+        const { parent, dependsOn, replaceOnChanges } = requests.get(args.name) ?? {
+          dependsOn: [],
+          replaceOnChanges: [],
+        };
         const { type, name, inputs } = args;
-        resources.push({ type, name, custom: args.custom ?? true, inputs, parent, dependsOn });
+        resources.push({
+          type,
+          name,
+          custom: args.custom ?? true,
+          inputs,
+          parent,
+          dependsOn,
+          replaceOnChanges,
+        });
         if (args.name === LAST_RESOURCE) lastRegistered();
         return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
       },
@@ -81,13 +94,21 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getReplaceonchangesList(): string[];
+}
+
+interface RequestFacts {
+  parent?: string;
+  dependsOn: string[];
+  replaceOnChanges: string[];
 }
 
 /**
- * The mocks' newResource sees neither parent nor dependencies; the register request carries both. This
+ * The mocks' newResource sees neither parent, dependencies nor resource options; the register request
+ * carries them. This
  * wraps the mock monitor (installed by setMocks just before) to note them, by resource name.
  */
-function recordRequests(into: Map<string, { parent?: string; dependsOn: string[] }>): void {
+function recordRequests(into: Map<string, RequestFacts>): void {
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, callback: unknown): unknown;
   };
@@ -96,6 +117,7 @@ function recordRequests(into: Map<string, { parent?: string; dependsOn: string[]
     into.set(req.getName(), {
       parent: req.getParent() ? urnName(req.getParent()) : undefined,
       dependsOn: req.getDependenciesList().map(urnName).sort(),
+      replaceOnChanges: req.getReplaceonchangesList(),
     });
     return register(req, callback);
   };
