@@ -1,7 +1,7 @@
 // SwiftDeploy: manifest.yaml -> networks, OPA, infrastructure gate, canary gate, app, nginx.
-// Wiring only: lib/ derives names, ports and host files; components/ and gates/ declare the resources.
+// Wiring only: lib/ derives names, ports, host files and component arguments; components/ and gates/
+// declare the resources.
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { AuditRecord } from "./components/audit";
 import { App } from "./components/app";
 import { NetworkPair } from "./components/network";
@@ -9,120 +9,63 @@ import { Nginx } from "./components/nginx";
 import { OpaServer } from "./components/opa";
 import { CanaryGate } from "./gates/canary";
 import { InfrastructureGate, previewInfrastructureVerdict } from "./gates/infrastructure";
-import { loadManifest } from "./lib/manifest";
-import { NGINX_LISTEN_PORT, APP_NETWORK_ALIAS, planStack, prepareHostFiles } from "./lib/stack-plan";
-import { applyPortOverrides, readStackSettings } from "./lib/stack-settings";
+import { appArgs, loadStackPlan, networkPairArgs, nginxArgs, opaServerArgs } from "./lib/component-args";
+import { prepareHostFiles } from "./lib/stack-plan";
 
 const config = new pulumi.Config("swiftdeploy");
-const settings = readStackSettings((key) => config.get(key));
-const projectDir = __dirname;
-const manifest = applyPortOverrides(
-  loadManifest(path.resolve(projectDir, config.get("manifest") ?? "manifest.yaml")),
-  settings,
-);
-const plan = planStack({
+const plan = loadStackPlan({
   project: pulumi.getProject(),
   stack: pulumi.getStack(),
-  mode: settings.mode,
-  manifest,
-  projectDir,
+  projectDir: __dirname,
+  config: (key) => config.get(key),
 });
 const files = prepareHostFiles(plan);
-const { names, paths } = plan;
-const opaTarget = { opaSocket: paths.opaSocket, timeoutMs: manifest.gates.opa_timeout_ms };
+const { manifest, paths } = plan;
+const gateTarget = {
+  opaSocket: paths.opaSocket,
+  timeoutMs: manifest.gates.opa_timeout_ms,
+  historyFile: paths.historyFile,
+  stack: plan.stack,
+};
+const infrastructureGateArgs = { ...gateTarget, dockerRoot: files.dockerRoot };
 
-const networks = new NetworkPair("networks", {
-  publicName: names.publicNetwork,
-  internalName: names.internalNetwork,
+const networks = new NetworkPair("networks", networkPairArgs(plan));
+
+const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name));
+
+if (pulumi.runtime.isDryRun()) void previewInfrastructureVerdict(infrastructureGateArgs);
+
+const infrastructureGate = new InfrastructureGate("infrastructure-gate", infrastructureGateArgs, {
+  dependsOn: [opa],
 });
-
-const opa = new OpaServer("opa", {
-  containerName: names.opaContainer,
-  imageName: names.opaImage,
-  buildContext: files.opaContext.dir,
-  imageHash: files.opaContext.hash,
-  internalNetwork: networks.internalNetwork.name,
-  policiesDir: paths.policiesDir,
-  policyFiles: files.policyFiles,
-  policiesHash: files.policiesHash,
-  socketDir: paths.opaSocketDir,
-  opaBinary: files.opaBinary,
-  user: files.user,
-});
-
-if (pulumi.runtime.isDryRun()) {
-  void previewInfrastructureVerdict({
-    ...opaTarget,
-    historyFile: paths.historyFile,
-    stack: plan.stack,
-    dockerRoot: files.dockerRoot,
-  });
-}
-
-const infrastructureGate = new InfrastructureGate(
-  "infrastructure-gate",
-  { ...opaTarget, historyFile: paths.historyFile, stack: plan.stack, dockerRoot: files.dockerRoot },
-  { dependsOn: [opa] },
-);
 
 const canaryGate = new CanaryGate(
   "canary-gate",
   {
-    ...opaTarget,
+    ...gateTarget,
     mode: plan.mode,
     adminUrls: plan.adminUrls,
     windowSeconds: manifest.gates.observation_window_s,
-    historyFile: paths.historyFile,
-    stack: plan.stack,
   },
   { dependsOn: [infrastructureGate] },
 );
 
-const app = new App(
-  "app",
-  {
-    containerName: names.appContainer,
-    imageName: plan.appImage,
-    buildContext: paths.serviceDir,
-    imageHash: files.appImageHash,
-    replicas: manifest.app.replicas,
-    publicNetwork: networks.publicNetwork.name,
-    networkAlias: APP_NETWORK_ALIAS,
-    port: manifest.app.port,
-    adminPort: manifest.app.admin_port,
-    adminHostPorts: plan.adminHostPorts,
-    mode: canaryGate.mode,
-    serviceName: manifest.service.name,
-    version: manifest.service.version,
-    chaosEnabled: manifest.app.chaos_enabled,
-  },
-  { dependsOn: [infrastructureGate, canaryGate] },
-);
+// The app runs the mode the canary gate lets through, never the config's directly.
+const app = new App("app", appArgs(plan, files, networks.publicNetwork.name, canaryGate.mode), {
+  dependsOn: [infrastructureGate, canaryGate],
+});
 
-const nginx = new Nginx(
-  "nginx",
-  {
-    containerName: names.nginxContainer,
-    imageName: names.nginxImage,
-    buildContext: files.nginxContext.dir,
-    imageHash: files.nginxContext.hash,
-    config: files.nginxConfig,
-    configFile: paths.nginxConfigFile,
-    publicNetwork: networks.publicNetwork.name,
-    bind: manifest.ingress.bind,
-    port: manifest.ingress.port,
-    listenPort: NGINX_LISTEN_PORT,
-  },
-  // Not on the app: nginx finds the app by name at request time, so both start side by side.
-  { dependsOn: [infrastructureGate] },
-);
+// Not after the app: nginx finds the app by name at request time, so both start side by side.
+const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), {
+  dependsOn: [infrastructureGate],
+});
 
 new AuditRecord(
   "audit",
   {
     historyFile: paths.historyFile,
     stack: plan.stack,
-    projectDir,
+    projectDir: paths.projectDir,
     deployed: {
       mode: canaryGate.mode,
       version: manifest.service.version,

@@ -7,7 +7,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { loadManifest, type Manifest } from "../lib/manifest";
-import { dockerPrefix, stackDockerNames } from "../lib/names";
 import { nginxConfig, planStack } from "../lib/stack-plan";
 import { applyPortOverrides, readStackSettings, type StackSettings } from "../lib/stack-settings";
 
@@ -39,7 +38,7 @@ function checkPolicies(): Outcome {
 
 function checkNginx(manifest: Manifest, settings: StackSettings, stack: string): Outcome {
   const plan = planStack({ project: "swiftdeploy", stack, mode: settings.mode, manifest, projectDir: ROOT });
-  const image = stackDockerNames(dockerPrefix("swiftdeploy", stack), manifest.networks).nginxImage;
+  const image = plan.names.nginxImage;
   if (spawnSync("docker", ["image", "inspect", image], { stdio: "ignore" }).status !== 0) {
     return {
       ok: true,

@@ -3,11 +3,11 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Agent, get } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleService } from "../../service/build";
+import { freePort } from "../support/ports";
 
 const run = promisify(execFile);
 const IMAGE = "sdtest-svc-image:test";
@@ -20,14 +20,6 @@ let hostPort = 0;
 async function docker(...args: string[]): Promise<string> {
   const { stdout } = await run("docker", args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
   return stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function httpGet(path: string, agent?: Agent): Promise<{ status: number; body: string }> {

@@ -1,13 +1,13 @@
 // The bundled server as the container runs it: one file, started by node, configured by the environment.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleService } from "../../../service/build";
 import { call } from "./sockets";
+import { freePort } from "../../support/ports";
 
 const dir = mkdtempSync(join(tmpdir(), "sd-svc-bundle-"));
 let bundle = "";
@@ -24,14 +24,6 @@ const BASE_ENV = {
   APP_MODE: "canary",
   LISTEN_HOST: "127.0.0.1",
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Run {
   child: ChildProcess;
