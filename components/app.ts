@@ -64,7 +64,7 @@ export class App extends pulumi.ComponentResource {
 }
 
 /** The service's environment (service/config.ts validates it at start). */
-export function appEnvironment(
+function appEnvironment(
   args: Pick<AppArgs, "serviceName" | "version" | "mode" | "port" | "adminPort" | "chaosEnabled">,
 ) {
   return pulumi

@@ -30,4 +30,3 @@ export function stackDockerNames(prefix: string, networks: { public: string; int
     nginxImage: `${prefix}/nginx`,
   };
 }
-export type StackDockerNames = ReturnType<typeof stackDockerNames>;
