@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
+import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { Readiness } from "./readiness";
 
 export interface AppArgs {
   /** Docker name of replica i's container. */
@@ -33,6 +34,8 @@ export interface AppArgs {
 export class App extends pulumi.ComponentResource {
   public readonly containers: docker.Container[];
   public readonly image: docker.RemoteImage;
+  /** Done when every replica answers /healthz on its admin port. */
+  public readonly ready: Readiness;
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:App", name, {}, opts);
@@ -55,8 +58,21 @@ export class App extends pulumi.ComponentResource {
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
             ...supervised(["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${args.port}/healthz`]),
           },
-          { parent: this, replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
+          { parent: this, ...SUPERVISED_OPTIONS },
         ),
+    );
+
+    this.ready = new Readiness(
+      `${name}-ready`,
+      {
+        probes: args.adminHostPorts.map((hostPort, replica) => ({
+          name: `${name}-${replica}`,
+          url: `http://127.0.0.1:${hostPort}/healthz`,
+        })),
+        containerIds: this.containers.map((c) => c.id),
+        timeoutSeconds: READY_TIMEOUT_SECONDS,
+      },
+      { parent: this },
     );
 
     this.registerOutputs({ image: this.image.name, containers: this.containers.map((c) => c.name) });

@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
+import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { Readiness } from "./readiness";
 
 export interface NginxArgs {
   /** Docker name of the nginx container. */
@@ -23,11 +24,18 @@ export interface NginxArgs {
   port: number;
   /** Port nginx listens on inside the container (the template's listen_port). */
   listenPort: number;
+  /** The public URL as the host reaches it (127.0.0.1 for a 0.0.0.0 bind). */
+  publicUrl: string;
 }
+
+/** nginx's own health route (templates/nginx.conf.liquid), answered by nginx without the app. */
+export const NGINX_HEALTH_PATH = "/nginx-health";
 
 /** The ingress: Debian's nginx with the rendered config, checked with `nginx -t` before it is (re)created. */
 export class Nginx extends pulumi.ComponentResource {
   public readonly container: docker.Container;
+  /** Done when nginx answers /nginx-health on the public port. */
+  public readonly ready: Readiness;
 
   constructor(name: string, args: NginxArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:Nginx", name, {}, opts);
@@ -62,10 +70,20 @@ export class Nginx extends pulumi.ComponentResource {
           "-fsS",
           "-o",
           "/dev/null",
-          `http://127.0.0.1:${args.listenPort}/nginx-health`,
+          `http://127.0.0.1:${args.listenPort}${NGINX_HEALTH_PATH}`,
         ]),
       },
-      { parent: this, dependsOn: [configTest], replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
+      { parent: this, dependsOn: [configTest], ...SUPERVISED_OPTIONS },
+    );
+
+    this.ready = new Readiness(
+      `${name}-ready`,
+      {
+        probes: [{ name, url: `${args.publicUrl}${NGINX_HEALTH_PATH}` }],
+        containerIds: [this.container.id],
+        timeoutSeconds: READY_TIMEOUT_SECONDS,
+      },
+      { parent: this },
     );
 
     this.registerOutputs({ container: this.container.name });

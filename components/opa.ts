@@ -2,7 +2,8 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { SUPERVISED_REPLACE_ON_CHANGES, supervised } from "../lib/supervised";
+import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { Readiness } from "./readiness";
 
 export interface OpaServerArgs {
   /** Docker name of the OPA container. */
@@ -39,6 +40,8 @@ export class OpaServer extends pulumi.ComponentResource {
   public readonly container: docker.Container;
   /** Host path of the REST API's Unix socket. */
   public readonly socketPath: string;
+  /** Done when OPA answers /health on the socket. */
+  public readonly ready: Readiness;
 
   constructor(name: string, args: OpaServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:OpaServer", name, {}, opts);
@@ -78,7 +81,17 @@ export class OpaServer extends pulumi.ComponentResource {
         uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
         ...supervised(["curl", "-fsS", "--unix-socket", SOCKET_IN_CONTAINER, "http://opa/health"]),
       },
-      { parent: this, dependsOn: [policyTests], replaceOnChanges: SUPERVISED_REPLACE_ON_CHANGES },
+      { parent: this, dependsOn: [policyTests], ...SUPERVISED_OPTIONS },
+    );
+
+    this.ready = new Readiness(
+      `${name}-ready`,
+      {
+        probes: [{ name, url: "http://opa/health", socketPath: this.socketPath }],
+        containerIds: [this.container.id],
+        timeoutSeconds: READY_TIMEOUT_SECONDS,
+      },
+      { parent: this },
     );
 
     this.registerOutputs({ socketPath: this.socketPath, container: this.container.name });

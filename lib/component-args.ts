@@ -97,5 +97,6 @@ export function nginxArgs(plan: StackPlan, files: HostFiles, publicNetwork: pulu
     bind: plan.manifest.ingress.bind,
     port: plan.manifest.ingress.port,
     listenPort: NGINX_LISTEN_PORT,
+    publicUrl: plan.publicUrl,
   };
 }
