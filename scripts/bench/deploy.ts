@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { Liquid } from "liquidjs";
 import { opaRunArgs } from "../../components/opa";
 import { listFiles } from "../../lib/build-context";
+import { HEALTHCHECK } from "../../lib/supervised";
 import { nginxConfig, NGINX_LISTEN_PORT, APP_NETWORK_ALIAS, type StackPlan } from "../../lib/stack-plan";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -200,6 +201,12 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
     .map((host) => ({ host, name: path.basename(host) }));
   const vars = {
     project: `${names.opaContainer.replace(/-opa$/, "")}`,
+    health: {
+      interval: HEALTHCHECK.interval,
+      timeout: HEALTHCHECK.timeout,
+      start_period: HEALTHCHECK.startPeriod,
+      retries: HEALTHCHECK.retries,
+    },
     networks: { public: names.publicNetwork, internal: names.internalNetwork },
     opa: {
       container: names.opaContainer,
@@ -223,7 +230,14 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       ],
       alias: APP_NETWORK_ALIAS,
       admin_port: manifest.app.admin_port,
-      healthcheck: ["CMD", "node", "-e", appHealthProbe(manifest.app.port)],
+      healthcheck: [
+        "CMD",
+        "curl",
+        "-fsS",
+        "-o",
+        "/dev/null",
+        `http://127.0.0.1:${manifest.app.port}/healthz`,
+      ],
       replicas: plan.adminHostPorts.map((port, index) => ({
         index,
         container: names.appContainer(index),
@@ -253,14 +267,6 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
     strictFilters: true,
   });
   return engine.renderFileSync("docker-compose.yml.liquid", vars);
-}
-
-/** The same probe components/app.ts gives the app's healthcheck. */
-function appHealthProbe(port: number): string {
-  return (
-    `require('http').get({host:'127.0.0.1',port:${port},path:'/healthz',timeout:1500},` +
-    `r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`
-  );
 }
 
 /** A Compose project whose files live in the plan's state folder. */

@@ -6,20 +6,46 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHistory } from "../../lib/history";
+import { probeOnce, type ProbeResult } from "../../lib/readiness";
 import { httpGet, TestProject } from "./support/project";
 
 let project: TestProject;
+/** Each container's health route, probed once from the host the moment the first `pulumi up` returned. */
+let rightAfterUp: Record<string, ProbeResult>;
 
 beforeAll(async () => {
   project = await TestProject.create({ name: "stack", ingressPort: 18281, adminPort: 19281 });
   await project.up();
+  rightAfterUp = await probeHealthRoutes();
 });
+
+async function probeHealthRoutes(): Promise<Record<string, ProbeResult>> {
+  const outputs = await project.stack.outputs();
+  const [opa, app, nginx] = await Promise.all([
+    probeOnce({ name: "opa", url: "http://opa/health", socketPath: outputs.opaSocket.value }, 1000),
+    probeOnce({ name: "app-0", url: `${project.adminUrl}/healthz` }, 1000),
+    probeOnce({ name: "nginx", url: `${project.publicUrl}/nginx-health` }, 1000),
+  ]);
+  return { opa, app, nginx };
+}
 
 afterAll(async () => {
   await project?.dispose();
 });
 
 describe("a deployed stack", () => {
+  it("returns from pulumi up only once OPA, the app and nginx answer their health routes", () => {
+    expect(rightAfterUp).toEqual({
+      opa: { ok: true, detail: "HTTP 200" },
+      app: { ok: true, detail: "HTTP 200" },
+      nginx: { ok: true, detail: "HTTP 200" },
+    });
+  });
+
+  it("has Docker's healthcheck report every container healthy", async () => {
+    for (const name of ["opa", "app-0", "nginx"] as const) await waitForHealthy(project.container(name));
+  });
+
   it("answers GET / through the public port with the canary app", async () => {
     const { status, body } = await httpGet(`${project.publicUrl}/`);
     expect(status).toBe(200);
@@ -228,10 +254,9 @@ describe("a deployed stack", () => {
   it("recreates a container removed by hand on pulumi up --refresh", async () => {
     await project.docker("rm", "-f", project.container("app-0"));
     await project.up({ refresh: true });
-    expect(
-      await project.docker("inspect", "--format", "{{.State.Health.Status}}", project.container("app-0")),
-    ).toBe("healthy");
+    expect((await probeHealthRoutes()).app).toEqual({ ok: true, detail: "HTTP 200" });
     expect((await httpGet(`${project.publicUrl}/`)).status).toBe(200);
+    await waitForHealthy(project.container("app-0"));
   });
 
   it("keeps nginx answering when the app container is replaced, with no nginx restart", async () => {

@@ -16,6 +16,7 @@ const NETWORK = "docker:index/network:Network";
 const COMMAND = "command:local:Command";
 const INFRASTRUCTURE_GATE = "pulumi-nodejs:dynamic/swiftdeploy:InfrastructureGate";
 const CANARY_GATE = "pulumi-nodejs:dynamic/swiftdeploy:CanaryGate";
+const READINESS = "pulumi-nodejs:dynamic/swiftdeploy:Readiness";
 
 const ORIGINAL_PATH = process.env.PATH;
 let projectDir: string;
@@ -78,7 +79,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     state = path.join(projectDir, ".swiftdeploy", STACK);
   });
 
-  it("registers exactly the networks, OPA, both gates, one app replica, nginx and the audit record", () => {
+  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the audit record and the dynamic-provider host", () => {
     const registered = run.resources.map((r) => `${r.type} ${r.name} < ${r.parent ?? "-"}`).sort();
     expect(registered).toEqual(
       [
@@ -89,17 +90,21 @@ describe("the program with the shipped manifest on stack unittest", () => {
         `${COMMAND} opa-policy-tests < opa`,
         `${IMAGE} opa-image < opa`,
         `${CONTAINER} opa-server < opa`,
+        `${READINESS} opa-ready < opa`,
         `${INFRASTRUCTURE_GATE} infrastructure-gate < -`,
         `${CANARY_GATE} canary-gate < -`,
         "swiftdeploy:index:App app < -",
         `${IMAGE} app-image < app`,
         `${CONTAINER} app-0 < app`,
+        `${READINESS} app-ready < app`,
         "swiftdeploy:index:Nginx nginx < -",
         `${IMAGE} nginx-image < nginx`,
         `${COMMAND} nginx-config-test < nginx`,
         `${CONTAINER} nginx-server < nginx`,
+        `${READINESS} nginx-ready < nginx`,
         "swiftdeploy:index:AuditRecord audit < -",
         `${COMMAND} audit-events < audit`,
+        "pulumi:providers:pulumi-nodejs dynamic-host < -",
       ].sort(),
     );
   });
@@ -188,14 +193,44 @@ describe("the program with the shipped manifest on stack unittest", () => {
   });
 
   it.each(["opa-server", "app-0", "nginx-server"])(
-    "gives %s a healthcheck, a restart policy, and makes pulumi up wait for its health",
+    "gives %s a healthcheck and a restart policy; Docker's status is not what pulumi up waits on",
     (name) => {
       const { inputs } = resource(run, name);
       expect(inputs.healthcheck.tests[0]).toBe("CMD");
       expect(inputs.healthcheck.retries).toBeGreaterThan(0);
       expect(inputs.restart).toBe("unless-stopped");
-      expect(inputs.wait).toBe(true);
-      expect(inputs.waitTimeout).toBeGreaterThan(0);
+      expect(inputs.wait ?? false).toBe(false);
+    },
+  );
+
+  it.each<[string, string, { name: string; url: string; socketPath?: string }[]]>([
+    [
+      "opa-ready",
+      "opa-server",
+      [{ name: "opa", url: "http://opa/health", socketPath: "<state>/opa/opa.sock" }],
+    ],
+    ["app-ready", "app-0", [{ name: "app-0", url: "http://127.0.0.1:9100/healthz" }]],
+    ["nginx-ready", "nginx-server", [{ name: "nginx", url: "http://127.0.0.1:8081/nginx-health" }]],
+  ])(
+    "makes pulumi up wait until %s sees %s answer its health route from the host",
+    async (name, container, probes) => {
+      const ready = resource(run, name);
+      const expected = probes.map((p) => ({
+        ...p,
+        ...(p.socketPath ? { socketPath: p.socketPath.replace("<state>", state) } : {}),
+      }));
+      expect(ready.inputs.probes).toEqual(expected);
+      expect(ready.dependsOn).toContain(container);
+      expect(await valueOf(ready.inputs.containerIds)).toEqual([`${container}-id`]);
+      expect(ready.inputs.timeoutSeconds).toBeGreaterThan(0);
+    },
+  );
+
+  it.each(["infrastructure-gate", "canary-gate", "opa-ready", "app-ready", "nginx-ready"])(
+    "runs %s in the dynamic-provider host the program registers first",
+    (name) => {
+      expect(resource(run, name).provider).toBe("dynamic-host");
+      expect(run.resources[0].name).toBe("dynamic-host");
     },
   );
 
@@ -287,7 +322,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ["app", ["canary-gate", "infrastructure-gate"]],
     ["nginx", ["infrastructure-gate"]],
     ["nginx-server", ["nginx-config-test"]],
-    ["audit", ["app-0", "nginx-server"]],
+    ["audit", ["app-0", "app-ready", "nginx-server", "nginx-ready"]],
   ])("registers %s only after %j", (name, after) => {
     expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
   });
@@ -296,6 +331,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
     "replaces %s when its healthcheck changes (Docker cannot change it in place)",
     (name) => {
       expect(resource(run, name).replaceOnChanges).toEqual(["healthcheck"]);
+      // Its name is fixed: the old container must go before the new one is created.
+      expect(resource(run, name).deleteBeforeReplace).toBe(true);
     },
   );
 

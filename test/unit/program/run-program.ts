@@ -16,6 +16,10 @@ export interface Registered {
   dependsOn: string[];
   /** Input names whose change replaces the resource (the replaceOnChanges option). */
   replaceOnChanges: string[];
+  /** The deleteBeforeReplace option. */
+  deleteBeforeReplace: boolean;
+  /** Name of the explicit provider the resource was registered with, if any. */
+  provider?: string;
 }
 
 export interface ProgramRun {
@@ -50,10 +54,9 @@ export async function runProgram(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { parent, dependsOn, replaceOnChanges } = requests.get(args.name) ?? {
-          dependsOn: [],
-          replaceOnChanges: [],
-        };
+        const { parent, dependsOn, replaceOnChanges, deleteBeforeReplace, provider } = requests.get(
+          args.name,
+        ) ?? { dependsOn: [], replaceOnChanges: [], deleteBeforeReplace: false };
         const { type, name, inputs } = args;
         resources.push({
           type,
@@ -63,6 +66,8 @@ export async function runProgram(opts: {
           parent,
           dependsOn,
           replaceOnChanges,
+          deleteBeforeReplace,
+          provider,
         });
         if (args.name === LAST_RESOURCE) lastRegistered();
         return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
@@ -95,12 +100,16 @@ interface RegisterRequest {
   getParent(): string;
   getDependenciesList(): string[];
   getReplaceonchangesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getProvider(): string;
 }
 
 interface RequestFacts {
   parent?: string;
   dependsOn: string[];
   replaceOnChanges: string[];
+  deleteBeforeReplace: boolean;
+  provider?: string;
 }
 
 /**
@@ -118,6 +127,9 @@ function recordRequests(into: Map<string, RequestFacts>): void {
       parent: req.getParent() ? urnName(req.getParent()) : undefined,
       dependsOn: req.getDependenciesList().map(urnName).sort(),
       replaceOnChanges: req.getReplaceonchangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      // A provider reference is "<urn>::<id>".
+      provider: req.getProvider() ? urnName(req.getProvider().replace(/::[^:]*$/, "")) : undefined,
     });
     return register(req, callback);
   };
