@@ -173,11 +173,12 @@ describe("a deployed stack", () => {
             changed[name] = step.op.includes("replace") ? "replace" : step.op;
         },
       });
-      // The gate decides on every up; the app container carries the setting in its environment; the
-      // audit record notes the new container.
+      // The gate decides on every up; the app container carries the setting in its environment; its
+      // readiness probe waits for the new container; the audit record notes it.
       expect(changed).toEqual({
         "infrastructure-gate": "update",
         "app-0": "replace",
+        "app-ready": "update",
         "audit-events": "update",
       });
       // Preview does not decide, but shows what the running OPA says now.
