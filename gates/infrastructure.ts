@@ -2,10 +2,11 @@
 // CPU load, memory) to OPA and fails the update with OPA's violations when it denies. The app and nginx
 // depend on it, so a denial leaves them exactly as they were.
 import * as pulumi from "@pulumi/pulumi";
-import { appendHistory } from "../lib/history";
+import { HostedResource } from "../lib/dynamic-host";
 import { collectHostFacts } from "../lib/host-facts";
-import { OpaError, PolicyDeniedError, queryDecision } from "../lib/opa";
-import { POLICY_PACKAGES, type HostFacts, type PolicyCheck } from "../lib/types";
+import { PolicyDeniedError, queryDecision } from "../lib/opa";
+import { POLICY_PACKAGES } from "../lib/types";
+import type { InfrastructureGateInputs, InfrastructureVerdict } from "./infrastructure-provider";
 
 export interface InfrastructureGateArgs {
   /** Host path of OPA's Unix socket. */
@@ -19,88 +20,12 @@ export interface InfrastructureGateArgs {
   dockerRoot: pulumi.Input<string>;
 }
 
-interface GateInputs {
-  opaSocket: string;
-  timeoutMs: number;
-  historyFile: string;
-  stack: string;
-  dockerRoot: string;
-}
-
-/** What the gate keeps in state and the stack exports: the last verdict, as OPA gave it. */
-export interface InfrastructureVerdict {
-  allow: boolean;
-  violations: string[];
-  checks: PolicyCheck[];
-  decisionId: string | null;
-  facts: HostFacts;
-  checkedAt: string;
-}
-
-/** Asks OPA about the host, records the decision, and throws when OPA denies or cannot answer. */
-async function decide(inputs: GateInputs): Promise<InfrastructureVerdict> {
-  const facts = await collectHostFacts(inputs.dockerRoot);
-  const record = (fields: Record<string, unknown>) =>
-    appendHistory(inputs.historyFile, {
-      stack: inputs.stack,
-      type: "gate",
-      gate: "infrastructure",
-      input: facts,
-      ...fields,
-    });
-  const started = Date.now();
-  let verdict;
-  try {
-    verdict = await queryDecision(
-      { socketPath: inputs.opaSocket, timeoutMs: inputs.timeoutMs },
-      POLICY_PACKAGES.infrastructure,
-      facts,
-    );
-  } catch (err) {
-    const message = `[OPA/INFRASTRUCTURE] no decision: ${(err as Error).message}`;
-    record({
-      result: null,
-      decision_id: null,
-      duration_ms: Date.now() - started,
-      error: (err as OpaError).message,
-    });
-    appendHistory(inputs.historyFile, { stack: inputs.stack, type: "deploy_failed", reason: message });
-    throw new Error(message);
-  }
-  record({ result: verdict.decision, decision_id: verdict.decisionId, duration_ms: verdict.durationMs });
-  if (!verdict.decision.allow) {
-    const denied = new PolicyDeniedError("infrastructure", verdict);
-    appendHistory(inputs.historyFile, { stack: inputs.stack, type: "deploy_failed", reason: denied.message });
-    throw denied;
-  }
-  return { ...verdict.decision, decisionId: verdict.decisionId, facts, checkedAt: new Date().toISOString() };
-}
-
-export const infrastructureGateProvider: pulumi.dynamic.ResourceProvider = {
-  // Decides on every `pulumi up`: the host's state is not an input Pulumi can diff.
-  async diff() {
-    return { changes: true };
-  },
-  async create(inputs: GateInputs) {
-    return { id: "infrastructure-gate", outs: { ...inputs, verdict: await decide(inputs) } };
-  },
-  async update(_id: string, _olds: GateInputs, news: GateInputs) {
-    return { outs: { ...news, verdict: await decide(news) } };
-  },
-};
-
-export class InfrastructureGate extends pulumi.dynamic.Resource {
+export class InfrastructureGate extends HostedResource {
   declare public readonly verdict: pulumi.Output<InfrastructureVerdict>;
 
   constructor(name: string, args: InfrastructureGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      infrastructureGateProvider,
-      name,
-      { ...args, verdict: undefined },
-      opts,
-      "swiftdeploy",
-      "InfrastructureGate",
-    );
+    const provider = { file: "gates/infrastructure-provider.ts", exportName: "infrastructureGateProvider" };
+    super("InfrastructureGate", provider, name, { ...args, verdict: undefined }, opts);
   }
 }
 
@@ -108,7 +33,7 @@ export class InfrastructureGate extends pulumi.dynamic.Resource {
  * During `pulumi preview` the gate does not decide; when OPA already runs, this shows what it would say
  * (a warning on denial), without recording anything.
  */
-export async function previewInfrastructureVerdict(args: GateInputs): Promise<void> {
+export async function previewInfrastructureVerdict(args: InfrastructureGateInputs): Promise<void> {
   const fs = await import("node:fs");
   if (!fs.existsSync(args.opaSocket)) return;
   try {

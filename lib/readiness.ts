@@ -2,8 +2,9 @@
 // health route, through the 127.0.0.1-published port or OPA's Unix socket, polling every 100 ms. Docker's
 // own healthcheck stays the steady-state supervisor with a relaxed interval; Docker 20.10 runs its first
 // probe only one interval after start, so waiting on its status would cost a full interval per container.
-// Pulumi serializes this module by value into the readiness provider: no module-level state, node built-ins
-// are required inside the functions that use them.
+// It is also the readiness provider, run in the dynamic-provider host (lib/dynamic-host.ts bundles this
+// module with esbuild into each Readiness resource's __provider).
+import type * as pulumi from "@pulumi/pulumi";
 
 export interface Probe {
   /** What answers, for messages: "app-0", "nginx", "opa". */
@@ -93,3 +94,32 @@ export async function waitUntilReady(probes: Probe[], opts: ReadinessOptions): P
     `not ready within ${seconds} s (last answers below); see \`docker logs\`:\n${lines.join("\n")}`,
   );
 }
+
+export interface ReadinessInputs {
+  probes: Probe[];
+  containerIds: string[];
+  timeoutSeconds: number;
+}
+
+async function ready(inputs: ReadinessInputs) {
+  const readyAfterMs = await waitUntilReady(inputs.probes, {
+    timeoutMs: inputs.timeoutSeconds * 1000,
+    intervalMs: 100,
+  });
+  return { ...inputs, readyAfterMs };
+}
+
+export const readinessProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: string, olds: ReadinessInputs, news: ReadinessInputs) {
+    const changed = (["probes", "containerIds", "timeoutSeconds"] as const).filter(
+      (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+    );
+    return { changes: changed.length > 0 };
+  },
+  async create(inputs: ReadinessInputs) {
+    return { id: "ready", outs: await ready(inputs) };
+  },
+  async update(_id: string, _olds: ReadinessInputs, news: ReadinessInputs) {
+    return { outs: await ready(news) };
+  },
+};

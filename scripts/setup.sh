@@ -75,7 +75,7 @@ step "pulumi $PULUMI_VERSION" ensure_tool pulumi "$PULUMI_VERSION" pulumi \
   "go build -trimpath -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION' -o \$out/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 step "pulumi-language-nodejs (sdk $PULUMI_NODEJS_SDK_VERSION)" ensure_tool language-nodejs "$PULUMI_NODEJS_SDK_VERSION" \
   pulumi-language-nodejs \
-  "go build -trimpath -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_NODEJS_SDK_VERSION' -o \$out/pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
+  "bash ./prepare.sh && go build -trimpath -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_NODEJS_SDK_VERSION' -o \$out/pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
 step "pulumi-resource-pulumi-nodejs (from node_modules)" link_dynamic_provider_plugin
 step "Docker provider plugin docker $DOCKER_PLUGIN_VERSION" ensure_plugin docker "$DOCKER_PLUGIN_VERSION" \
   "bash ./prepare.sh && go run -tags no_compose ./cmd/tfgen schema --out ../.build/docker-schema && cp ../.build/docker-schema/schema.json ./cmd/pulumi-resource-docker/schema.json && go build -tags no_compose -trimpath -ldflags '-s -w' -o \$out/pulumi-resource-docker ./cmd/pulumi-resource-docker"

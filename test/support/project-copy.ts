@@ -10,6 +10,7 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 const COPIED = [
   "index.ts",
+  "stack.ts",
   "components",
   "gates",
   "lib",

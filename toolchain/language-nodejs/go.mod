@@ -73,3 +73,6 @@ require (
 )
 
 replace golang.org/x/text => golang.org/x/text v0.3.6
+
+// The language host with one patch (patches/, applied by prepare.sh into toolchain/.build).
+replace github.com/pulumi/pulumi/sdk/v3 => ../.build/pulumi-sdk-nodejs-host

@@ -7,8 +7,8 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { canaryGateProvider } from "../../../gates/canary";
-import { infrastructureGateProvider } from "../../../gates/infrastructure";
+import { canaryGateProvider } from "../../../gates/canary-provider";
+import { infrastructureGateProvider } from "../../../gates/infrastructure-provider";
 import { readHistory } from "../../../lib/history";
 import type { PolicyDecision } from "../../../lib/types";
 

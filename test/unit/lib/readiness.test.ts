@@ -4,8 +4,7 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readinessProvider } from "../../../components/readiness";
-import { probeOnce, waitUntilReady, type Probe } from "../../../lib/readiness";
+import { probeOnce, readinessProvider, waitUntilReady, type Probe } from "../../../lib/readiness";
 import { freePort } from "../../support/ports";
 
 const servers: http.Server[] = [];
