@@ -1,7 +1,8 @@
 // The one writer (and reader) of .swiftdeploy/<stack>/history.jsonl, the audit trail that gates, dashboard and
 // commands append to at the same time. Each event is one JSON line written by exactly one write(2) on an fd
-// opened with O_APPEND, so concurrent writers never interleave. Serialized by value into the gates' dynamic
-// providers: no module-level state, node built-ins are required inside the functions that use them.
+// opened with O_APPEND, so concurrent writers never interleave.
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export interface HistoryEvent {
   v: 1;
@@ -19,7 +20,6 @@ export interface HistoryRead {
 }
 
 export function historyPath(projectDir: string, stack: string): string {
-  const path = require("node:path") as typeof import("node:path");
   return path.join(projectDir, ".swiftdeploy", stack, "history.jsonl");
 }
 
@@ -28,8 +28,6 @@ export function appendHistory(
   file: string,
   event: { stack: string; type: string; [k: string]: unknown },
 ): HistoryEvent {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const path = require("node:path") as typeof import("node:path");
   checkNewEvent(event);
   const { stack, type, ...fields } = event;
   const written: HistoryEvent = { v: 1, ts: new Date().toISOString(), stack, type, ...fields };
@@ -52,7 +50,6 @@ export function appendHistory(
 
 /** A missing file reads as empty; corrupt, truncated or unversioned lines are reported, never thrown. */
 export function readHistory(file: string): HistoryRead {
-  const fs = require("node:fs") as typeof import("node:fs");
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");

@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as si from "systeminformation";
 import type { HostFacts } from "./types";
 
 /** Where Docker keeps images and containers unless the daemon is configured otherwise. */
@@ -7,13 +10,8 @@ export const DEFAULT_DOCKER_ROOT = "/var/lib/docker";
  * The facts the infrastructure policy judges (lib/types.ts HostFacts), read fresh on every call.
  * Disk: statfs of Docker's data root (the space an unprivileged writer may still use, as `df` shows it);
  * one system call, where listing every filesystem would spawn `df` and cost ~10 ms of the gate's time.
- * Modules are required inside the function so a serialized gate provider captures them as modules instead
- * of trying to serialize their functions (see PULUMI-NOTES.md).
  */
 export async function collectHostFacts(dockerRoot: string = DEFAULT_DOCKER_ROOT): Promise<HostFacts> {
-  const fs = require("node:fs") as typeof import("node:fs");
-  const os = require("node:os") as typeof import("node:os");
-  const si = require("systeminformation") as typeof import("systeminformation");
   const [disk, mem] = await Promise.all([fs.promises.statfs(dockerRoot), si.mem()]);
   return {
     disk_free_gb: round2((disk.bavail * disk.bsize) / 1e9),

@@ -1,6 +1,6 @@
 // Error rate and P99 of the app's public traffic over a window, from counter and bucket deltas between two
-// scrapes, as Prometheus' rate() and histogram_quantile() compute them. Pure functions: the canary gate
-// (serialized by value into a dynamic provider), the dashboard and the tests share them.
+// scrapes, as Prometheus' rate() and histogram_quantile() compute them. Pure functions: the canary gate, the
+// dashboard and the tests share them.
 import type { CanaryFacts } from "./types";
 
 export interface Bucket {

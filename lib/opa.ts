@@ -1,6 +1,6 @@
 // The one OPA client (gates, dashboard, scripts). OPA serves its REST API on a Unix socket, so this speaks
-// node:http with `socketPath`. Pulumi serializes this module by value into the gates' dynamic providers:
-// no module-level state, node built-ins are required inside the functions that use them.
+// node:http with `socketPath`.
+import * as http from "node:http";
 import type { GateName, PolicyCheck, PolicyDecision } from "./types";
 
 export type OpaFailureKind = "unreachable" | "timeout" | "malformed" | "undefined";
@@ -10,7 +10,7 @@ export class OpaError extends Error {
   readonly kind: OpaFailureKind;
   constructor(kind: OpaFailureKind, message: string) {
     super(message);
-    keepErrorShape(this, "OpaError", message);
+    this.name = "OpaError";
     this.kind = kind;
   }
 }
@@ -71,7 +71,7 @@ export class PolicyDeniedError extends Error {
   constructor(gate: GateName, verdict: OpaVerdict) {
     const message = denialMessage(gate, verdict);
     super(message);
-    keepErrorShape(this, "PolicyDeniedError", message);
+    this.name = "PolicyDeniedError";
     this.gate = gate;
     this.verdict = verdict;
   }
@@ -85,23 +85,9 @@ export function denialMessage(gate: GateName, verdict: OpaVerdict): string {
   return [`[OPA/${gate.toUpperCase()}] Policy FAILED${id}`, ...lines.map((v) => `  - ${v}`)].join("\n");
 }
 
-/**
- * Pulumi's closure serializer rebuilds these classes as plain functions: `super(message)` becomes
- * `Error.call(this, message)`, which sets nothing on `this`, and the prototype no longer leads to Error.
- * Without this a gate's thrown error reaches the engine with an undefined message.
- */
-function keepErrorShape(err: Error, name: string, message: string): void {
-  err.name = name;
-  err.message = message;
-  if (!(err instanceof Error)) Object.setPrototypeOf(Object.getPrototypeOf(err), Error.prototype);
-  if (err.stack === undefined) Error.captureStackTrace(err, err.constructor);
-}
-
 /** One HTTP exchange over the socket; a single timer bounds it, so a server that never answers times out too. */
 function exchange(target: OpaTarget, method: string, path: string, body: string | undefined, what: string) {
-  const http = require("node:http") as typeof import("node:http");
   return new Promise<Reply>((resolve, reject) => {
-    // Declared before use: Pulumi's closure serializer rejects a closure that reads a later `const`.
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const settle = (fn: () => void) => {

@@ -5,6 +5,7 @@
 // It is also the readiness provider, run in the dynamic-provider host (lib/dynamic-host.ts bundles this
 // module with esbuild into each Readiness resource's __provider).
 import type * as pulumi from "@pulumi/pulumi";
+import * as http from "node:http";
 
 export interface Probe {
   /** What answers, for messages: "app-0", "nginx", "opa". */
@@ -23,7 +24,6 @@ export interface ProbeResult {
 
 /** One GET; 2xx is ready. Never throws. */
 export function probeOnce(probe: Probe, timeoutMs: number): Promise<ProbeResult> {
-  const http = require("node:http") as typeof import("node:http");
   return new Promise<ProbeResult>((resolve) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -297,6 +297,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
       dockerRoot: expect.stringMatching(/^\//),
+      // The provider, bundled for the dynamic-provider host (lib/dynamic-host.ts).
+      __provider: expect.stringContaining("handler = () => infrastructureGateProvider"),
     });
   });
 
@@ -310,6 +312,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
       windowSeconds: 30,
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
+      __provider: expect.stringContaining("handler = () => canaryGateProvider"),
     });
   });
 

@@ -35,7 +35,7 @@ const SETTLE_TIMEOUT_MS = 10_000;
 
 /**
  * Imports a fresh copy of `<projectDir>/index.ts` for `stack` with `config` (keys without the
- * "swiftdeploy:" prefix), after replacing its gates with gate-stand-ins.ts, and waits until the last
+ * "swiftdeploy:" prefix), and waits until the last
  * resource is registered. A program that throws gives `error` and whatever it registered meanwhile.
  */
 export async function runProgram(opts: {
@@ -81,9 +81,6 @@ export async function runProgram(opts: {
   recordRequests(requests);
 
   vi.resetModules();
-  for (const gate of ["infrastructure", "canary"]) {
-    vi.doMock(path.join(opts.projectDir, "gates", `${gate}.ts`), () => import("./gate-stand-ins"));
-  }
   try {
     const exports = await import(path.join(opts.projectDir, "index.ts"));
     await withTimeout(done, `the program did not register ${LAST_RESOURCE}`, resources);
