@@ -1,9 +1,11 @@
 // Appends one event to a history.jsonl through lib/history, for shell scripts and local.Command steps:
-//   tsx scripts/history-append.ts <file> <stack> <type> [json-fields]
-// e.g. tsx scripts/history-append.ts .swiftdeploy/dev/history.jsonl dev teardown '{}'
+//   node --require sucrase/register/ts scripts/history-append.ts <file> <stack> <type> [json-fields]
+// (or tsx scripts/history-append.ts ...), e.g. with .swiftdeploy/dev/history.jsonl dev teardown '{}'.
+// The stack's audit record runs it with sucrase, as the program itself runs: 0.1 s where tsx takes 0.3 s.
 import { appendHistory } from "../lib/history";
 
-const USAGE = "usage: tsx scripts/history-append.ts <file> <stack> <type> [json-fields]";
+const USAGE =
+  "usage: node --require sucrase/register/ts scripts/history-append.ts <file> <stack> <type> [json-fields]";
 
 function parseFields(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === "") return {};

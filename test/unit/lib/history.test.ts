@@ -168,7 +168,9 @@ describe("readHistory", () => {
 
 describe("scripts/history-append.ts", () => {
   const cli = (...args: string[]) =>
-    run(process.execPath, ["--import", "tsx", "scripts/history-append.ts", ...args], { cwd: ROOT });
+    run(process.execPath, ["--require", "sucrase/register/ts", "scripts/history-append.ts", ...args], {
+      cwd: ROOT,
+    });
 
   it("appends one event with the given fields", async () => {
     const file = freshFile("cli");
@@ -191,7 +193,11 @@ describe("scripts/history-append.ts", () => {
   });
 
   it.each([
-    [["only-a-file"], 2, "usage: tsx scripts/history-append.ts <file> <stack> <type> [json-fields]"],
+    [
+      ["only-a-file"],
+      2,
+      "usage: node --require sucrase/register/ts scripts/history-append.ts <file> <stack> <type> [json-fields]",
+    ],
     [["FILE", "dev", "deploy", "{mode: canary}"], 1, "json-fields is not valid JSON"],
     [["FILE", "dev", "deploy", "[1]"], 1, 'json-fields must be a JSON object, got "[1]"'],
   ])("exits non-zero for %j and says why", async (args, code, message) => {

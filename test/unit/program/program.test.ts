@@ -343,9 +343,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(resource(run, "nginx").dependsOn).not.toContain("app-0");
   });
 
-  it("records deploys and the teardown through scripts/history-append.ts with the project's tsx", () => {
+  it("records deploys and the teardown through scripts/history-append.ts, run with sucrase from the project", () => {
     const { inputs } = resource(run, "audit-events");
-    const append = `"${path.join(projectDir, "node_modules", ".bin", "tsx")}" scripts/history-append.ts "$HISTORY_FILE" "$STACK"`;
+    const append = `node --require sucrase/register/ts scripts/history-append.ts "$HISTORY_FILE" "$STACK"`;
     expect(inputs.create).toBe(`${append} deploy "$DEPLOYED"`);
     expect(inputs.update).toBe(`${append} deploy "$DEPLOYED"`);
     expect(inputs.delete).toBe(`${append} teardown '{}'`);
