@@ -9,6 +9,11 @@ import { output } from "@pulumi/pulumi/output";
 import { loadStackPlan } from "./lib/component-args";
 import { afterRegistrationsSent, DynamicHost } from "./lib/dynamic-host";
 
+// The language host installs source-map-support, and Pulumi formats a full stack trace for every resource
+// it registers (its source position): mapping those through the SDK's source maps cost ~0.1 s of every
+// run. sucrase keeps this program's lines where they are, so V8's own formatting is exact for them.
+Reflect.deleteProperty(Error, "prepareStackTrace");
+
 const config = new Config("swiftdeploy");
 // An invalid config or manifest throws here, before anything is registered.
 const plan = loadStackPlan({

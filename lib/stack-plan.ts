@@ -16,6 +16,8 @@ import type { Mode } from "./types";
 export const NGINX_LISTEN_PORT = 8080;
 /** The name every app replica answers to on the public network. */
 export const APP_NETWORK_ALIAS = "app";
+/** Build-context files above this size count by size and modification time in the image hash. */
+export const BIG_FILE_BYTES = 1 << 20;
 /** Routes the app serves on its admin listener only; nginx refuses them on the public port. */
 export const ADMIN_ROUTES = ["/metrics", "/chaos"];
 
@@ -124,7 +126,7 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
 
   return {
     opaBinary,
-    opaContext: { dir: opaDir, hash: hashFiles(listFiles(opaDir), opaDir) },
+    opaContext: { dir: opaDir, hash: hashFiles(listFiles(opaDir), opaDir, { statAbove: BIG_FILE_BYTES }) },
     nginxContext: { dir: nginxDir, hash: hashFiles(listFiles(nginxDir), nginxDir) },
     nginxConfig: config,
     policyFiles: served.map((f) => ({ name: path.basename(f), content: fs.readFileSync(f, "utf8") })),

@@ -68,6 +68,32 @@ describe("hashFiles", () => {
     touch(file, 1_000_000);
     expect(hashFiles([file], dir)).toBe(before);
   });
+
+  describe("with statAbove", () => {
+    it("counts a file above the limit by size and modification time, not content", () => {
+      const [small, big] = [write("Dockerfile", "FROM x"), write("opa", "0123456789")];
+      touch(big, 1_000_000);
+      const hash = (files = [small, big]) => hashFiles(files, dir, { statAbove: 5 });
+      const before = hash();
+      expect(before).not.toBe(hashFiles([small, big], dir));
+      write("opa", "9876543210");
+      touch(big, 1_000_000);
+      expect(hash()).toBe(before);
+      touch(big, 2_000_000);
+      expect(hash()).not.toBe(before);
+      write("opa", "01234567890");
+      touch(big, 1_000_000);
+      expect(hash()).not.toBe(before);
+    });
+
+    it("still reads files up to the limit", () => {
+      const file = write("Dockerfile", "FROM x");
+      const before = hashFiles([file], dir, { statAbove: 6 });
+      expect(before).toBe(hashFiles([file], dir));
+      write("Dockerfile", "FROM y");
+      expect(hashFiles([file], dir, { statAbove: 6 })).not.toBe(before);
+    });
+  });
 });
 
 describe("listFiles", () => {
