@@ -27,10 +27,15 @@ missing_debs() {
   command -v tmux >/dev/null || pkgs+=(tmux)
   echo "${pkgs[*]}"
 }
-docker_engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
+# Asked once per run when it answers (two steps need to know; each `docker info` costs ~40 ms).
+engine_answered=""
+docker_engine_answers() {
+  [ -n "$engine_answered" ] || { timeout 10 docker info >/dev/null 2>&1 && engine_answered=yes; }
+}
 
 install_debs() {
   local pkgs
+  docker_engine_answers || true # asked here, not in missing_debs' subshell, so the answer is kept
   pkgs=$(missing_debs)
   if [ -z "$pkgs" ]; then say_present; return; fi
   need_root "apt-get install $pkgs"
