@@ -1,13 +1,14 @@
 // SwiftDeploy: manifest.yaml -> networks, OPA, infrastructure gate, canary gate, app, nginx.
-// The entry point: it validates the config and the manifest, registers the process the gates and readiness
-// probes run in, and then loads the stack's wiring (stack.ts). That process takes ~0.5 s to start, and
-// loading the Pulumi SDK, the providers' SDKs and the components takes as long: registered first, it starts
-// while they load. Until then only modules the language host has already loaded are imported.
+// The entry point: it validates the config and the manifest, registers the providers (the process the gates
+// and readiness probes run in, Docker, Command), and then loads the stack's wiring (stack.ts). Their
+// plugins take up to ~0.5 s to start, and loading the Pulumi SDK, the providers' SDKs and the components
+// takes as long: registered first, they start while those load. Until then only modules the language host
+// has already loaded are imported.
 import { Config } from "@pulumi/pulumi/config";
 import { getProject, getStack } from "@pulumi/pulumi/metadata";
 import { output } from "@pulumi/pulumi/output";
 import { loadStackPlan } from "./lib/component-args";
-import { afterRegistrationsSent, DynamicHost } from "./lib/dynamic-host";
+import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./lib/providers";
 
 // The language host installs source-map-support, and Pulumi formats a full stack trace for every resource
 // it registers (its source position): mapping those through the SDK's source maps cost ~0.1 s of every
@@ -23,10 +24,14 @@ const plan = loadStackPlan({
   config: (key) => config.get(key),
 });
 
-const dynamicHost = new DynamicHost("dynamic-host");
+const providers = {
+  dynamicHost: new DynamicHost("dynamic-host"),
+  docker: new PackageProvider("docker", "docker"),
+  command: new PackageProvider("command", "command"),
+};
 const stack = afterRegistrationsSent()
   .then(() => import("./stack"))
-  .then(({ declareStack }) => declareStack(plan, dynamicHost));
+  .then(({ declareStack }) => declareStack(plan, providers));
 
 export const publicUrl = plan.publicUrl;
 export const adminUrls = plan.adminUrls;

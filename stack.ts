@@ -10,14 +10,22 @@ import { OpaServer } from "./components/opa";
 import { CanaryGate } from "./gates/canary";
 import { InfrastructureGate, previewInfrastructureVerdict } from "./gates/infrastructure";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./lib/component-args";
-import type { DynamicHost } from "./lib/dynamic-host";
+import type { DynamicHost, PackageProvider } from "./lib/providers";
 import { prepareHostFiles, type StackPlan } from "./lib/stack-plan";
 
 /** Declares every resource of the stack; returns the outputs that come from resources. */
-export function declareStack(plan: StackPlan, dynamicHost: DynamicHost) {
+export function declareStack(
+  plan: StackPlan,
+  {
+    dynamicHost,
+    docker,
+    command,
+  }: { dynamicHost: DynamicHost; docker: PackageProvider; command: PackageProvider },
+) {
   const files = prepareHostFiles(plan);
   const { manifest, paths } = plan;
-  const onHost = { providers: [dynamicHost] };
+  // The providers index.ts registered first; components hand them to their children by package.
+  const providers = { providers: [dynamicHost, docker, command] };
   const gateTarget = {
     opaSocket: paths.opaSocket,
     timeoutMs: manifest.gates.opa_timeout_ms,
@@ -26,9 +34,9 @@ export function declareStack(plan: StackPlan, dynamicHost: DynamicHost) {
   };
   const infrastructureGateArgs = { ...gateTarget, dockerRoot: files.dockerRoot };
 
-  const networks = new NetworkPair("networks", networkPairArgs(plan));
+  const networks = new NetworkPair("networks", networkPairArgs(plan), providers);
 
-  const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name), onHost);
+  const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name), providers);
 
   if (pulumi.runtime.isDryRun()) {
     // When `docker info` fails, the gate's registration reports it; the preview only has nothing to show.
@@ -57,13 +65,13 @@ export function declareStack(plan: StackPlan, dynamicHost: DynamicHost) {
   // The app runs the mode the canary gate lets through, never the config's directly.
   const app = new App("app", appArgs(plan, files, networks.publicNetwork.name, canaryGate.mode), {
     dependsOn: [infrastructureGate, canaryGate],
-    ...onHost,
+    ...providers,
   });
 
   // Not after the app: nginx finds the app by name at request time, so both start side by side.
   const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), {
     dependsOn: [infrastructureGate],
-    ...onHost,
+    ...providers,
   });
 
   new AuditRecord(
@@ -79,7 +87,7 @@ export function declareStack(plan: StackPlan, dynamicHost: DynamicHost) {
         nginx: nginx.container.id,
       },
     },
-    { dependsOn: [app, nginx] },
+    { dependsOn: [app, nginx], ...providers },
   );
 
   return { mode: canaryGate.mode, infrastructureVerdict: infrastructureGate.verdict };

@@ -2,7 +2,7 @@
 // probes them from the host until each answers its health route (lib/readiness.ts, also its provider). Unchanged containers
 // are not probed again, as Pulumi's own wait for a container happens only when it is created.
 import * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../lib/dynamic-host";
+import { HostedResource } from "../lib/providers";
 import type { Probe } from "../lib/readiness";
 
 export interface ReadinessArgs {

@@ -2,7 +2,7 @@
 // health route, through the 127.0.0.1-published port or OPA's Unix socket, polling every 100 ms. Docker's
 // own healthcheck stays the steady-state supervisor with a relaxed interval; Docker 20.10 runs its first
 // probe only one interval after start, so waiting on its status would cost a full interval per container.
-// It is also the readiness provider, run in the dynamic-provider host (lib/dynamic-host.ts bundles this
+// It is also the readiness provider, run in the dynamic-provider host (lib/providers.ts bundles this
 // module with esbuild into each Readiness resource's __provider).
 import type * as pulumi from "@pulumi/pulumi";
 import * as http from "node:http";

@@ -79,7 +79,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     state = path.join(projectDir, ".swiftdeploy", STACK);
   });
 
-  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the audit record and the dynamic-provider host", () => {
+  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the audit record and its providers", () => {
     const registered = run.resources.map((r) => `${r.type} ${r.name} < ${r.parent ?? "-"}`).sort();
     expect(registered).toEqual(
       [
@@ -105,6 +105,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
         "swiftdeploy:index:AuditRecord audit < -",
         `${COMMAND} audit-events < audit`,
         "pulumi:providers:pulumi-nodejs dynamic-host < -",
+        "pulumi:providers:docker docker < -",
+        "pulumi:providers:command command < -",
       ].sort(),
     );
   });
@@ -226,13 +228,26 @@ describe("the program with the shipped manifest on stack unittest", () => {
     },
   );
 
-  it.each(["infrastructure-gate", "canary-gate", "opa-ready", "app-ready", "nginx-ready"])(
-    "runs %s in the dynamic-provider host the program registers first",
-    (name) => {
-      expect(resource(run, name).provider).toBe("dynamic-host");
-      expect(run.resources[0].name).toBe("dynamic-host");
-    },
-  );
+  it("registers its providers before any other resource, the SDK packages' at their own versions", () => {
+    expect(run.resources.slice(0, 3).map((r) => r.name)).toEqual(["dynamic-host", "docker", "command"]);
+    expect(resource(run, "docker").version).toBe(require("@pulumi/docker/package.json").version);
+    expect(resource(run, "command").version).toBe(require("@pulumi/command/package.json").version);
+  });
+
+  it.each([
+    ...["infrastructure-gate", "canary-gate", "opa-ready", "app-ready", "nginx-ready"].map((n) => [
+      n,
+      "dynamic-host",
+    ]),
+    ...["networks-public", "networks-internal", "opa-image", "opa-server", "app-image", "app-0"].map((n) => [
+      n,
+      "docker",
+    ]),
+    ...["nginx-image", "nginx-server"].map((n) => [n, "docker"]),
+    ...["opa-policy-tests", "nginx-config-test", "audit-events"].map((n) => [n, "command"]),
+  ])("runs %s with the %s provider the program registered", (name, provider) => {
+    expect(resource(run, name).provider).toBe(provider);
+  });
 
   it("runs one app container on the public network under the alias app, admin port on 127.0.0.1:9100", () => {
     const app = ofType(run, CONTAINER).filter((c) => c.name.startsWith("app-"));
@@ -297,7 +312,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
       dockerRoot: expect.stringMatching(/^\//),
-      // The provider, bundled for the dynamic-provider host (lib/dynamic-host.ts).
+      // The provider, bundled for the dynamic-provider host (lib/providers.ts).
       __provider: expect.stringContaining("handler = () => infrastructureGateProvider"),
     });
   });

@@ -20,6 +20,8 @@ export interface Registered {
   deleteBeforeReplace: boolean;
   /** Name of the explicit provider the resource was registered with, if any. */
   provider?: string;
+  /** The plugin version the resource asks for (the version option), if any. */
+  version?: string;
 }
 
 export interface ProgramRun {
@@ -54,7 +56,7 @@ export async function runProgram(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { parent, dependsOn, replaceOnChanges, deleteBeforeReplace, provider } = requests.get(
+        const { parent, dependsOn, replaceOnChanges, deleteBeforeReplace, provider, version } = requests.get(
           args.name,
         ) ?? { dependsOn: [], replaceOnChanges: [], deleteBeforeReplace: false };
         const { type, name, inputs } = args;
@@ -68,6 +70,7 @@ export async function runProgram(opts: {
           replaceOnChanges,
           deleteBeforeReplace,
           provider,
+          version,
         });
         if (args.name === LAST_RESOURCE) lastRegistered();
         return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
@@ -99,6 +102,7 @@ interface RegisterRequest {
   getReplaceonchangesList(): string[];
   getDeletebeforereplace(): boolean;
   getProvider(): string;
+  getVersion(): string;
 }
 
 interface RequestFacts {
@@ -107,6 +111,7 @@ interface RequestFacts {
   replaceOnChanges: string[];
   deleteBeforeReplace: boolean;
   provider?: string;
+  version?: string;
 }
 
 /**
@@ -127,6 +132,7 @@ function recordRequests(into: Map<string, RequestFacts>): void {
       deleteBeforeReplace: req.getDeletebeforereplace(),
       // A provider reference is "<urn>::<id>".
       provider: req.getProvider() ? urnName(req.getProvider().replace(/::[^:]*$/, "")) : undefined,
+      version: req.getVersion() || undefined,
     });
     return register(req, callback);
   };

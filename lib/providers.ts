@@ -1,4 +1,6 @@
-// The stack's dynamic resources (gates, readiness probes) and the process they run in.
+// The providers the stack declares itself: the process its dynamic resources (gates, readiness probes) run
+// in, and the Docker and Command providers, all registered before anything else (index.ts) so that their
+// plugins start while the program loads; and the dynamic resources' provider code.
 //
 // Pulumi's dynamic-provider host (plugin pulumi-resource-pulumi-nodejs) runs a dynamic resource's provider
 // from the resource's `__provider` input: the text of a CommonJS module whose `handler()` returns the
@@ -96,6 +98,19 @@ export class HostedResource extends CustomResource {
 export class DynamicHost extends ProviderResource {
   constructor(name: string, opts?: ResourceOptions) {
     super("pulumi-nodejs", name, {}, opts);
+  }
+}
+
+/**
+ * The provider of an SDK package (`@pulumi/docker`, `@pulumi/command`), declared explicitly for the same
+ * reason: the engine would start its plugin only when the first resource of the package registers, with
+ * everything after it waiting. Same plugin version as the package's own default provider, read from its
+ * package.json (the SDK itself is not loaded yet), and no configuration, as the default provider has.
+ */
+export class PackageProvider extends ProviderResource {
+  constructor(pkg: "docker" | "command", name: string, opts?: ResourceOptions) {
+    const { version } = require(`@pulumi/${pkg}/package.json`) as { version: string };
+    super(pkg, name, {}, { version, ...opts });
   }
 }
 

@@ -1,5 +1,5 @@
 // The dynamic resources' providers as the dynamic-provider host gets them: bundled by esbuild
-// (lib/dynamic-host.ts), loaded from the text in a fresh Node the way the host loads `__provider`.
+// (lib/providers.ts), loaded from the text in a fresh Node the way the host loads `__provider`.
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { providerModuleText, type ProviderSource } from "../../../lib/dynamic-host";
+import { providerModuleText, type ProviderSource } from "../../../lib/providers";
 import { readHistory } from "../../../lib/history";
 import { copyProject } from "../../support/project-copy";
 
