@@ -498,9 +498,10 @@ function noopSummary(d: DeployBenchResult, programMs: number | undefined): strin
   return (
     `No-op "npm run deploy", ${secs(p.total)}: Pulumi's update up to the gate (language host, Node program, ` +
     `provider plugins, diffs) ${secs(p.updateBeforeGate)}${program}; npm + setup ${secs(p.setup)}; ` +
-    `CLI start with stack select ${secs(p.cliStart)}; gate step ${secs(p.gateStep)}; after the gate ` +
+    `CLI start ${secs(p.cliStart)}; gate step ${secs(p.gateStep)}; after the gate ` +
     `${secs(p.updateAfterGate)}. Plain Pulumi's floor for the same resources (--skip-preview, ` +
-    `transpile-only) is ${secs(plain)}, ${secs(p.total - plain)} less.`
+    `transpile-only) is ${secs(plain)}, ${secs(Math.abs(plain - p.total))} ` +
+    `${plain >= p.total ? "more than" : "less than"} SwiftDeploy's whole npm run deploy.`
   );
 }
 
@@ -559,15 +560,17 @@ function definitions(): string {
            images are already built and tagged, so Pulumi's RemoteImage builds are Docker layer-cache hits.
   no-op  = the same command again with nothing changed.
   npm run deploy = the whole command a user types: npm, then package.json's deploy script
-           "${DEPLOY_SCRIPT}" (scripts/pulumi.sh: setup's warm check, stack select, then pulumi up,
-           transpile-only per scripts/env), with the bench stack's --config-file appended. The other
+           "${DEPLOY_SCRIPT}" (scripts/pulumi.sh: setup's warm check, then pulumi up; the program
+           transpiled by sucrase per Pulumi.yaml), with the bench stack's --config-file appended. The other
            deploy-script row runs "${otherScriptOf(DEPLOY_SCRIPT)}" through sh -c (no npm start).
   plain  = scripts/bench/plain: the same components and creation order (app after OPA), no gates, no audit
            record. "pulumi up --yes" is a stock run: preview on, ts-node type-checks the program; the
-           --skip-preview row is transpile-only, as SwiftDeploy runs.
+           --skip-preview row is ts-node transpile-only (SWC), Pulumi's fastest stock setting.
   compose up -d returns when the containers have started; --wait also waits for every healthcheck, which is
-           what Pulumi's wait: true does. The compose file is rendered from the same manifest by liquidjs
-           (templates/docker-compose.yml.liquid) and runs the very images the bench stack built.`;
+           what Pulumi's wait: true would do (first probe one healthcheck interval, 5 s, after start);
+           SwiftDeploy probes the same routes from the host instead (components/readiness.ts). The compose
+           file is rendered from the same manifest by liquidjs (templates/docker-compose.yml.liquid) and runs
+           the very images the bench stack built.`;
 }
 
 function report(r: Results, totalMs: number): string {
