@@ -56,7 +56,7 @@ export class App extends pulumi.ComponentResource {
             envs: appEnvironment(args),
             networksAdvanced: [{ name: args.publicNetwork, aliases: [args.networkAlias] }],
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
-            ...supervised(["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${args.port}/healthz`]),
+            ...supervised(appHealthProbe(args.port)),
           },
           { parent: this, ...SUPERVISED_OPTIONS },
         ),
@@ -93,4 +93,9 @@ function appEnvironment(
       `ADMIN_PORT=${args.adminPort}`,
       `CHAOS_ENABLED=${args.chaosEnabled}`,
     ]);
+}
+
+/** The app's healthcheck command (also the bench's Compose baseline): /healthz on its public listener. */
+export function appHealthProbe(port: number): string[] {
+  return ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${port}/healthz`];
 }

@@ -65,13 +65,7 @@ export class Nginx extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.publicNetwork }],
         ports: [{ internal: args.listenPort, external: args.port, ip: args.bind }],
         uploads: [{ file: "/etc/nginx/nginx.conf", content: args.config }],
-        ...supervised([
-          "curl",
-          "-fsS",
-          "-o",
-          "/dev/null",
-          `http://127.0.0.1:${args.listenPort}${NGINX_HEALTH_PATH}`,
-        ]),
+        ...supervised(nginxHealthProbe(args.listenPort)),
       },
       { parent: this, dependsOn: [configTest], ...SUPERVISED_OPTIONS },
     );
@@ -88,4 +82,9 @@ export class Nginx extends pulumi.ComponentResource {
 
     this.registerOutputs({ container: this.container.name });
   }
+}
+
+/** nginx's healthcheck command (also the bench's Compose baseline): its own health route. */
+export function nginxHealthProbe(listenPort: number): string[] {
+  return ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${listenPort}${NGINX_HEALTH_PATH}`];
 }

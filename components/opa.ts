@@ -79,7 +79,7 @@ export class OpaServer extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.internalNetwork }],
         volumes: [{ hostPath: args.socketDir, containerPath: path.dirname(SOCKET_IN_CONTAINER) }],
         uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
-        ...supervised(["curl", "-fsS", "--unix-socket", SOCKET_IN_CONTAINER, "http://opa/health"]),
+        ...supervised(opaHealthProbe(SOCKET_IN_CONTAINER)),
       },
       { parent: this, dependsOn: [policyTests], ...SUPERVISED_OPTIONS },
     );
@@ -109,4 +109,9 @@ export function opaRunArgs(): string[] {
     "decision_logs.console=true",
     "/policies",
   ];
+}
+
+/** OPA's healthcheck command (also the bench's Compose baseline): /health over its socket. */
+export function opaHealthProbe(socket: string): string[] {
+  return ["curl", "-fsS", "--unix-socket", socket, "http://opa/health"];
 }

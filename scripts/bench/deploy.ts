@@ -10,7 +10,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Liquid } from "liquidjs";
-import { opaRunArgs } from "../../components/opa";
+import { appHealthProbe } from "../../components/app";
+import { nginxHealthProbe } from "../../components/nginx";
+import { opaHealthProbe, opaRunArgs } from "../../components/opa";
 import { listFiles } from "../../lib/build-context";
 import { HEALTHCHECK } from "../../lib/supervised";
 import { nginxConfig, NGINX_LISTEN_PORT, APP_NETWORK_ALIAS, type StackPlan } from "../../lib/stack-plan";
@@ -189,8 +191,9 @@ const SOCKET_DIR_IN_CONTAINER = "/run/opa";
 
 /**
  * The compose file for a stack plan, rendered with liquidjs from templates/docker-compose.yml.liquid. It
- * mirrors what components/ declare: commands, environment and healthchecks are repeated here on purpose
- * (the components keep them inside Pulumi resources), so a change there must be made here too.
+ * mirrors what components/ declare: OPA's command, the healthchecks and their timings come from there; the
+ * app's environment is repeated here (the component builds it from the gate's output), so a change there
+ * must be made here too.
  */
 export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: string): string {
   const { manifest, names, paths } = plan;
@@ -216,7 +219,7 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       socket_dir: paths.opaSocketDir,
       socket_dir_in_container: SOCKET_DIR_IN_CONTAINER,
       policy_files: policyFiles,
-      healthcheck: ["CMD", "curl", "-fsS", "--unix-socket", socket, "http://opa/health"],
+      healthcheck: ["CMD", ...opaHealthProbe(socket)],
     },
     app: {
       image: images.app,
@@ -230,14 +233,7 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       ],
       alias: APP_NETWORK_ALIAS,
       admin_port: manifest.app.admin_port,
-      healthcheck: [
-        "CMD",
-        "curl",
-        "-fsS",
-        "-o",
-        "/dev/null",
-        `http://127.0.0.1:${manifest.app.port}/healthz`,
-      ],
+      healthcheck: ["CMD", ...appHealthProbe(manifest.app.port)],
       replicas: plan.adminHostPorts.map((port, index) => ({
         index,
         container: names.appContainer(index),
@@ -251,14 +247,7 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       port: manifest.ingress.port,
       listen_port: NGINX_LISTEN_PORT,
       config_file: paths.nginxConfigFile,
-      healthcheck: [
-        "CMD",
-        "curl",
-        "-fsS",
-        "-o",
-        "/dev/null",
-        `http://127.0.0.1:${NGINX_LISTEN_PORT}/nginx-health`,
-      ],
+      healthcheck: ["CMD", ...nginxHealthProbe(NGINX_LISTEN_PORT)],
     },
   };
   const engine = new Liquid({
