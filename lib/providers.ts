@@ -18,7 +18,8 @@ import {
   type CustomResourceOptions,
   type ResourceOptions,
 } from "@pulumi/pulumi/resource";
-import type { Inputs } from "@pulumi/pulumi/output";
+import { secret, type Inputs } from "@pulumi/pulumi/output";
+import { allConfig } from "@pulumi/pulumi/runtime/config";
 import * as path from "node:path";
 
 /** The project folder: provider modules are named relative to it. */
@@ -104,14 +105,32 @@ export class DynamicHost extends ProviderResource {
 /**
  * The provider of an SDK package (`@pulumi/docker`, `@pulumi/command`), declared explicitly for the same
  * reason: the engine would start its plugin only when the first resource of the package registers, with
- * everything after it waiting. Same plugin version as the package's own default provider, read from its
- * package.json (the SDK itself is not loaded yet), and no configuration, as the default provider has.
+ * everything after it waiting. It is what the package's default provider would be: the plugin version the
+ * package asks for (read from its package.json: the SDK itself is not loaded yet) and the package's keys
+ * of the stack config (`pulumi config set docker:host ...`), all kept secret: the SDK does not tell which
+ * of them were set with --secret, and a provider's inputs are written to the state.
  */
 export class PackageProvider extends ProviderResource {
   constructor(pkg: "docker" | "command", name: string, opts?: ResourceOptions) {
     const { version } = require(`@pulumi/${pkg}/package.json`) as { version: string };
-    super(pkg, name, {}, { version, ...opts });
+    super(pkg, name, packageConfig(pkg), { version, ...opts });
   }
+}
+
+/** The stack config under `<pkg>:` as secret provider inputs; structured values (JSON) parsed. */
+export function packageConfig(pkg: string, config: Record<string, string> = allConfig()): Inputs {
+  const inputs: Inputs = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(`${pkg}:`)) continue;
+    let parsed: unknown = value;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      // a plain string
+    }
+    inputs[key.slice(pkg.length + 1)] = secret(parsed);
+  }
+  return inputs;
 }
 
 /**

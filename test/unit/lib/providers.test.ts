@@ -135,3 +135,28 @@ describe("a provider bundle", () => {
     }
   });
 });
+
+describe("packageConfig", () => {
+  it("hands a package's provider its keys of the stack config, parsed when structured, kept secret", async () => {
+    const { packageConfig } = await import("../../../lib/providers");
+    const inputs = packageConfig("docker", {
+      "docker:host": "unix:///run/other.sock",
+      "docker:registryAuth": '[{"address":"registry.local"}]',
+      "swiftdeploy:mode": "canary",
+      "command:x": "y",
+    });
+    expect(Object.keys(inputs).sort()).toEqual(["host", "registryAuth"]);
+    const { Output } = await import("@pulumi/pulumi");
+    for (const value of Object.values(inputs)) expect(Output.isInstance(value)).toBe(true);
+    const host = inputs.host as import("@pulumi/pulumi").Output<string>;
+    expect(await host.isSecret).toBe(true);
+    expect(await new Promise((resolve) => host.apply(resolve))).toBe("unix:///run/other.sock");
+    const auth = inputs.registryAuth as import("@pulumi/pulumi").Output<unknown>;
+    expect(await new Promise((resolve) => auth.apply(resolve))).toEqual([{ address: "registry.local" }]);
+  });
+
+  it("gives nothing when the stack config has no key of the package", async () => {
+    const { packageConfig } = await import("../../../lib/providers");
+    expect(packageConfig("command", { "swiftdeploy:mode": "canary" })).toEqual({});
+  });
+});
