@@ -146,10 +146,12 @@ describe("packageConfig", () => {
       "command:x": "y",
     });
     expect(Object.keys(inputs).sort()).toEqual(["host", "registryAuth"]);
-    const { Output } = await import("@pulumi/pulumi");
-    for (const value of Object.values(inputs)) expect(Output.isInstance(value)).toBe(true);
+    const { Output, isSecret } = await import("@pulumi/pulumi");
+    for (const value of Object.values(inputs)) {
+      expect(Output.isInstance(value)).toBe(true);
+      expect(await isSecret(value as import("@pulumi/pulumi").Output<unknown>)).toBe(true);
+    }
     const host = inputs.host as import("@pulumi/pulumi").Output<string>;
-    expect(await host.isSecret).toBe(true);
     expect(await new Promise((resolve) => host.apply(resolve))).toBe("unix:///run/other.sock");
     const auth = inputs.registryAuth as import("@pulumi/pulumi").Output<unknown>;
     expect(await new Promise((resolve) => auth.apply(resolve))).toEqual([{ address: "registry.local" }]);
