@@ -56,22 +56,13 @@ export async function runProgram(opts: {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { parent, dependsOn, replaceOnChanges, deleteBeforeReplace, provider, version } = requests.get(
-          args.name,
-        ) ?? { dependsOn: [], replaceOnChanges: [], deleteBeforeReplace: false };
+        const facts = requests.get(args.name) ?? {
+          dependsOn: [],
+          replaceOnChanges: [],
+          deleteBeforeReplace: false,
+        };
         const { type, name, inputs } = args;
-        resources.push({
-          type,
-          name,
-          custom: args.custom ?? true,
-          inputs,
-          parent,
-          dependsOn,
-          replaceOnChanges,
-          deleteBeforeReplace,
-          provider,
-          version,
-        });
+        resources.push({ type, name, custom: args.custom ?? true, inputs, ...facts });
         if (args.name === LAST_RESOURCE) lastRegistered();
         return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
       },
@@ -105,19 +96,13 @@ interface RegisterRequest {
   getVersion(): string;
 }
 
-interface RequestFacts {
-  parent?: string;
-  dependsOn: string[];
-  replaceOnChanges: string[];
-  deleteBeforeReplace: boolean;
-  provider?: string;
-  version?: string;
-}
+/** What a register request tells beyond the mocks' arguments. */
+type RequestFacts = Omit<Registered, "type" | "name" | "custom" | "inputs">;
 
 /**
  * The mocks' newResource sees neither parent, dependencies nor resource options; the register request
- * carries them. This
- * wraps the mock monitor (installed by setMocks just before) to note them, by resource name.
+ * carries them. This wraps the mock monitor (installed by setMocks just before) to note them, by resource
+ * name.
  */
 function recordRequests(into: Map<string, RequestFacts>): void {
   const monitor = pulumi.runtime.getMonitor() as unknown as {
