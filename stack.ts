@@ -1,5 +1,5 @@
 // The stack's wiring: networks, OPA, infrastructure gate, canary gate, app, nginx, audit record. index.ts
-// loads this module once the dynamic-provider host is registered (see there); lib/ derives names, ports,
+// loads this module once the providers are registered (see there); lib/ derives names, ports,
 // host files and component arguments; components/ and gates/ declare the resources.
 import * as pulumi from "@pulumi/pulumi";
 import { AuditRecord } from "./components/audit";

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
 import { Readiness } from "./readiness";
 
 export interface AppArgs {
@@ -69,8 +69,7 @@ export class App extends pulumi.ComponentResource {
           name: `${name}-${replica}`,
           url: `http://127.0.0.1:${hostPort}/healthz`,
         })),
-        containerIds: this.containers.map((c) => c.id),
-        timeoutSeconds: READY_TIMEOUT_SECONDS,
+        containers: this.containers,
       },
       { parent: this },
     );

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
 import { Readiness } from "./readiness";
 
 export interface NginxArgs {
@@ -29,7 +29,7 @@ export interface NginxArgs {
 }
 
 /** nginx's own health route (templates/nginx.conf.liquid), answered by nginx without the app. */
-export const NGINX_HEALTH_PATH = "/nginx-health";
+const NGINX_HEALTH_PATH = "/nginx-health";
 
 /** The ingress: Debian's nginx with the rendered config, checked with `nginx -t` before it is (re)created. */
 export class Nginx extends pulumi.ComponentResource {
@@ -74,8 +74,7 @@ export class Nginx extends pulumi.ComponentResource {
       `${name}-ready`,
       {
         probes: [{ name, url: `${args.publicUrl}${NGINX_HEALTH_PATH}` }],
-        containerIds: [this.container.id],
-        timeoutSeconds: READY_TIMEOUT_SECONDS,
+        containers: [this.container],
       },
       { parent: this },
     );

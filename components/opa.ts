@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { READY_TIMEOUT_SECONDS, SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
 import { Readiness } from "./readiness";
 
 export interface OpaServerArgs {
@@ -88,8 +88,7 @@ export class OpaServer extends pulumi.ComponentResource {
       `${name}-ready`,
       {
         probes: [{ name, url: "http://opa/health", socketPath: this.socketPath }],
-        containerIds: [this.container.id],
-        timeoutSeconds: READY_TIMEOUT_SECONDS,
+        containers: [this.container],
       },
       { parent: this },
     );

@@ -1,15 +1,19 @@
 // `pulumi up` waits for health: a dynamic resource that, whenever the containers behind it are (re)created,
-// probes them from the host until each answers its health route (lib/readiness.ts, also its provider). Unchanged containers
-// are not probed again, as Pulumi's own wait for a container happens only when it is created.
+// probes them from the host until each answers its health route (lib/readiness.ts, also its provider).
+// Unchanged containers are not probed again, as Pulumi's own wait for a container happens only when it is
+// created.
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { HostedResource } from "../lib/providers";
 import type { Probe } from "../lib/readiness";
 
+/** How long the probes may take before `pulumi up` fails. */
+export const READY_TIMEOUT_SECONDS = 60;
+
 export interface ReadinessArgs {
   probes: pulumi.Input<Probe[]>;
-  /** The ids of the containers the probes reach: a new id (a new container) probes again. */
-  containerIds: pulumi.Input<pulumi.Input<string>[]>;
-  timeoutSeconds: number;
+  /** The containers the probes reach: a new one (a new id) is probed again. */
+  containers: docker.Container[];
 }
 
 export class Readiness extends HostedResource {
@@ -18,6 +22,12 @@ export class Readiness extends HostedResource {
 
   constructor(name: string, args: ReadinessArgs, opts?: pulumi.CustomResourceOptions) {
     const provider = { file: "lib/readiness.ts", exportName: "readinessProvider" };
-    super("Readiness", provider, name, { ...args, readyAfterMs: undefined }, opts);
+    const inputs = {
+      probes: args.probes,
+      containerIds: args.containers.map((c) => c.id),
+      timeoutSeconds: READY_TIMEOUT_SECONDS,
+      readyAfterMs: undefined,
+    };
+    super("Readiness", provider, name, inputs, opts);
   }
 }

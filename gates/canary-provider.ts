@@ -9,7 +9,7 @@ import { canaryFacts, parseTrafficSample, windowStats, type TrafficSample } from
 import { PolicyDeniedError, queryDecision } from "../lib/opa";
 import { POLICY_PACKAGES, type CanaryFacts, type PolicyCheck } from "../lib/types";
 
-export interface CanaryGateInputs {
+interface CanaryGateInputs {
   mode: string;
   adminUrls: string[];
   windowSeconds: number;

@@ -57,7 +57,7 @@ export function probeOnce(probe: Probe, timeoutMs: number): Promise<ProbeResult>
 }
 
 /** Where a probe is sent, for messages. */
-export function probeTarget(probe: Probe): string {
+function probeTarget(probe: Probe): string {
   return probe.socketPath ? `${probe.url} via unix socket ${probe.socketPath}` : probe.url;
 }
 
@@ -95,7 +95,7 @@ export async function waitUntilReady(probes: Probe[], opts: ReadinessOptions): P
   );
 }
 
-export interface ReadinessInputs {
+interface ReadinessInputs {
   probes: Probe[];
   containerIds: string[];
   timeoutSeconds: number;

@@ -3,13 +3,11 @@
  * steady-state supervisor (`docker ps`, the dashboard); each probe is an exec into the container, ~50 ms of
  * CPU on the Docker side here, so the interval is relaxed. `pulumi up` does not wait on Docker's status
  * (20.10 runs the first probe one interval after start): components/readiness.ts probes the same routes
- * from the host instead, and allows READY_TIMEOUT_SECONDS.
+ * from the host instead.
  * Every healthcheck field is set: one left out would be read back from the image's HEALTHCHECK (the app
  * image sets a start period), and every `pulumi up` would then see a difference to undo.
  */
 export const HEALTHCHECK = { interval: "5s", timeout: "2s", startPeriod: "10s", retries: 3 };
-
-export const READY_TIMEOUT_SECONDS = 60;
 
 export function supervised(probe: string[]) {
   return {

@@ -224,7 +224,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(ready.inputs.probes).toEqual(expected);
       expect(ready.dependsOn).toContain(container);
       expect(await valueOf(ready.inputs.containerIds)).toEqual([`${container}-id`]);
-      expect(ready.inputs.timeoutSeconds).toBeGreaterThan(0);
+      expect(ready.inputs.timeoutSeconds).toBe(60); // README: "60 s at most"
     },
   );
 
