@@ -1,14 +1,14 @@
 // SwiftDeploy: manifest.yaml -> networks, OPA, infrastructure gate, canary gate, app, nginx.
 // The entry point: it validates the config and the manifest, registers the providers (the process the gates
-// and readiness probes run in, Docker, Command), and then loads the stack's wiring (stack.ts). Their
+// and readiness probes run in, Docker, Command), and then loads the stack's wiring (program/stack.ts). Their
 // plugins take up to ~0.5 s to start, and loading the Pulumi SDK, the providers' SDKs and the components
 // takes as long: registered first, they start while those load. Until then only modules the language host
 // has already loaded are imported.
 import { Config } from "@pulumi/pulumi/config";
 import { getProject, getStack } from "@pulumi/pulumi/metadata";
 import { output } from "@pulumi/pulumi/output";
-import { loadStackPlan } from "./lib/component-args";
-import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./lib/providers";
+import { loadStackPlan } from "./program/component-args";
+import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./components/providers";
 
 // The language host installs source-map-support, and Pulumi formats a full stack trace for every resource
 // it registers (its source position): mapping those through the SDK's source maps cost ~0.1 s of every
@@ -30,7 +30,7 @@ const providers = {
   command: new PackageProvider("command", "command"),
 };
 const stack = afterRegistrationsSent()
-  .then(() => import("./stack"))
+  .then(() => import("./program/stack"))
   .then(({ declareStack }) => declareStack(plan, providers));
 
 export const publicUrl = plan.publicUrl;

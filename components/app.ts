@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SUPERVISED_OPTIONS, supervised } from "../lib/supervised";
+import { SUPERVISED_OPTIONS, supervised } from "./supervised";
 import { Readiness } from "./readiness";
 
 export interface AppArgs {

@@ -5,7 +5,7 @@ export interface AuditRecordArgs {
   /** The stack's history.jsonl. */
   historyFile: string;
   stack: string;
-  /** The project folder (its node_modules has sucrase, scripts/ the history CLI). */
+  /** The project folder (its node_modules has sucrase, components/audit-append.ts the history CLI). */
   projectDir: string;
   /** What a deploy event records; a change records a new deploy. */
   deployed: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -19,7 +19,7 @@ export class AuditRecord extends pulumi.ComponentResource {
   constructor(name: string, args: AuditRecordArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:AuditRecord", name, {}, opts);
     const append = (type: string, fields: string) =>
-      `node --require sucrase/register/ts scripts/history-append.ts "$HISTORY_FILE" "$STACK" ${type} ${fields}`;
+      `node --require sucrase/register/ts components/audit-append.ts "$HISTORY_FILE" "$STACK" ${type} ${fields}`;
     const deployed = pulumi.output(args.deployed);
     new command.local.Command(
       `${name}-events`,

@@ -1,11 +1,11 @@
 // `pulumi up` waits for health: a dynamic resource that, whenever the containers behind it are (re)created,
-// probes them from the host until each answers its health route (lib/readiness.ts, also its provider).
+// probes them from the host until each answers its health route (components/readiness-provider.ts, also its provider).
 // Unchanged containers are not probed again, as Pulumi's own wait for a container happens only when it is
 // created.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../lib/providers";
-import type { Probe } from "../lib/readiness";
+import { HostedResource } from "./providers";
+import type { Probe } from "./readiness-provider";
 
 /** How long the probes may take before `pulumi up` fails. */
 export const READY_TIMEOUT_SECONDS = 60;
@@ -21,7 +21,7 @@ export class Readiness extends HostedResource {
   declare public readonly readyAfterMs: pulumi.Output<number>;
 
   constructor(name: string, args: ReadinessArgs, opts?: pulumi.CustomResourceOptions) {
-    const provider = { file: "lib/readiness.ts", exportName: "readinessProvider" };
+    const provider = { file: "components/readiness-provider.ts", exportName: "readinessProvider" };
     const inputs = {
       probes: args.probes,
       containerIds: args.containers.map((c) => c.id),

@@ -1,4 +1,4 @@
-// The canary gate's provider, run in the dynamic-provider host (lib/providers.ts bundles this module with
+// The canary gate's provider, run in the dynamic-provider host (components/providers.ts bundles this module with
 // esbuild into the gate's __provider). When the stack's mode goes from canary to stable it scrapes every
 // replica's admin /metrics at the start and the end of the observation window, computes error rate and P99
 // of the public traffic in between, and asks OPA. No runtime import of @pulumi/pulumi: the host would load

@@ -3,7 +3,7 @@
 // computes error rate and P99 of the public traffic in between, and asks OPA. A denial fails `pulumi up`
 // before the app (which depends on this gate) is touched, so the app keeps its mode and its containers.
 import type * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../lib/providers";
+import { HostedResource } from "../components/providers";
 import type { CanaryVerdict } from "./canary-provider";
 
 export interface CanaryGateArgs {

@@ -1,4 +1,4 @@
-// The infrastructure gate's provider, run in the dynamic-provider host (lib/providers.ts bundles this
+// The infrastructure gate's provider, run in the dynamic-provider host (components/providers.ts bundles this
 // module with esbuild into the gate's __provider): on every `pulumi up` it sends the host's facts to OPA and
 // fails the update with OPA's violations when it denies. No runtime import of @pulumi/pulumi: the host would
 // load the whole SDK for it.

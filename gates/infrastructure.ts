@@ -2,7 +2,7 @@
 // CPU load, memory) to OPA and fails the update with OPA's violations when it denies. The app and nginx
 // depend on it, so a denial leaves them exactly as they were.
 import * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../lib/providers";
+import { HostedResource } from "../components/providers";
 import { collectHostFacts } from "../lib/host-facts";
 import { PolicyDeniedError, queryDecision } from "../lib/opa";
 import { POLICY_PACKAGES } from "../lib/types";

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as si from "systeminformation";
 import type { HostFacts } from "./types";
+import { round2 } from "./numbers";
 
 /** Where Docker keeps images and containers unless the daemon is configured otherwise. */
 export const DEFAULT_DOCKER_ROOT = "/var/lib/docker";
@@ -20,8 +21,4 @@ export async function collectHostFacts(dockerRoot: string = DEFAULT_DOCKER_ROOT)
     cpu_load: round2(os.loadavg()[0]),
     mem_free_percent: round2((mem.available / mem.total) * 100),
   };
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

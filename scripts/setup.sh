@@ -60,7 +60,8 @@ build_base_image() {
   local mirror dir
   mirror=$(debian_mirror)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/swiftdeploy-rootfs.XXXXXX")
-  trap 'rm -rf "$dir"' RETURN
+  # A RETURN trap stays set for every later function return: it removes itself once it has run.
+  trap 'rm -rf "$dir"; trap - RETURN' RETURN
   run "debootstrap --variant=minbase bookworm $mirror" debootstrap --variant=minbase bookworm "$dir" "$mirror"
   run "docker import $BASE_IMAGE" bash -c "tar -C '$dir' -c . | docker import - '$BASE_IMAGE'"
 }

@@ -1,6 +1,6 @@
 // Storage for the http_* metrics that costs a request a few additions. prom-client's own Counter and
 // Histogram validate and hash the labels and convert each bucket bound to a string on every call, about
-// 1 µs per request here, 5% of a trivial route's CPU time (see scripts/bench/metrics-overhead.ts). Here a
+// 1 µs per request here, 5% of a trivial route's CPU time (see bench/metrics-overhead.ts). Here a
 // request only finds its series (three map lookups, no allocation once the series exists) and bumps plain
 // numbers; the work of exporting moves to scrape time, inside the same prom-client Registry.
 import { Counter, type Metric, type Registry } from "prom-client";

@@ -23,7 +23,7 @@ afterAll(async () => {
 async function status(...args: string[]): Promise<string> {
   const { stdout } = await run(
     "node_modules/.bin/tsx",
-    ["scripts/status.ts", "--stack", project.stackName, ...args],
+    ["tools/status/main.ts", "--stack", project.stackName, ...args],
     {
       cwd: project.dir,
       env: { ...process.env, ...project.env },

@@ -6,7 +6,7 @@ import { Agent, get } from "node:http";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleService } from "../../service/build";
+import { bundleService } from "../../program/service-bundle";
 import { freePort } from "../support/ports";
 
 const run = promisify(execFile);

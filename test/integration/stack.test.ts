@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHistory } from "../../lib/history";
-import { probeOnce, type ProbeResult } from "../../lib/readiness";
+import { probeOnce, type ProbeResult } from "../../components/readiness-provider";
 import { httpGet, TestProject } from "./support/project";
 
 let project: TestProject;

@@ -10,7 +10,8 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 
 const COPIED = [
   "index.ts",
-  "stack.ts",
+  "program",
+  "tools",
   "components",
   "gates",
   "lib",

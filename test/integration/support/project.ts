@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack, type UpResult } from "@pulumi/pulumi/automation";
-import { dockerPrefix } from "../../../lib/names";
+import { dockerPrefix } from "../../../program/names";
 import { copyProject, REPO_ROOT } from "../../support/project-copy";
 
 export const ROOT = REPO_ROOT;

@@ -166,9 +166,9 @@ describe("readHistory", () => {
   });
 });
 
-describe("scripts/history-append.ts", () => {
+describe("components/audit-append.ts", () => {
   const cli = (...args: string[]) =>
-    run(process.execPath, ["--require", "sucrase/register/ts", "scripts/history-append.ts", ...args], {
+    run(process.execPath, ["--require", "sucrase/register/ts", "components/audit-append.ts", ...args], {
       cwd: ROOT,
     });
 
@@ -196,7 +196,7 @@ describe("scripts/history-append.ts", () => {
     [
       ["only-a-file"],
       2,
-      "usage: node --require sucrase/register/ts scripts/history-append.ts <file> <stack> <type> [json-fields]",
+      "usage: node --require sucrase/register/ts components/audit-append.ts <file> <stack> <type> [json-fields]",
     ],
     [["FILE", "dev", "deploy", "{mode: canary}"], 1, "json-fields is not valid JSON"],
     [["FILE", "dev", "deploy", "[1]"], 1, 'json-fields must be a JSON object, got "[1]"'],

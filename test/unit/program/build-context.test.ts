@@ -1,10 +1,10 @@
-// lib/build-context.ts: content hashes that decide rebuilds, build contexts copied only when changed, and
+// program/build-context.ts: content hashes that decide rebuilds, build contexts copied only when changed, and
 // finding the tools setup built on PATH.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { findTool, hashFiles, listFiles, prepareBuildContext } from "../../../lib/build-context";
+import { findTool, hashFiles, listFiles, prepareBuildContext } from "../../../program/build-context";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "swiftdeploy-build-context-"));
 let dir: string;

@@ -1,6 +1,6 @@
 // Docker names derive from the Pulumi project and stack, so stacks run side by side on one host.
 import { describe, expect, it } from "vitest";
-import { dockerPrefix, stackDockerNames } from "../../../lib/names";
+import { dockerPrefix, stackDockerNames } from "../../../program/names";
 
 const NETWORKS = { public: "net", internal: "opa-internal" };
 

@@ -1,9 +1,9 @@
 // The nginx.conf the program renders from templates/nginx.conf.liquid (liquidjs, strict mode).
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadManifest, type Manifest } from "../../../lib/manifest";
-import { renderNginxConfig, type NginxConfigVars } from "../../../lib/nginx-config";
-import { ADMIN_ROUTES, nginxConfig, planStack } from "../../../lib/stack-plan";
+import { loadManifest, type Manifest } from "../../../program/manifest";
+import { renderNginxConfig, type NginxConfigVars } from "../../../program/nginx-config";
+import { ADMIN_ROUTES, nginxConfig, planStack } from "../../../program/plan";
 import { REPO_ROOT } from "../../support/project-copy";
 
 const SHIPPED = loadManifest(path.join(REPO_ROOT, "manifest.yaml"));

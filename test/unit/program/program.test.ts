@@ -4,9 +4,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashFiles, listFiles } from "../../../lib/build-context";
-import { loadManifest } from "../../../lib/manifest";
-import { BIG_FILE_BYTES, nginxConfig, planStack } from "../../../lib/stack-plan";
+import { hashFiles, listFiles } from "../../../program/build-context";
+import { loadManifest } from "../../../program/manifest";
+import { BIG_FILE_BYTES, nginxConfig, planStack } from "../../../program/plan";
 import { copyProject, toolsBinDir } from "../../support/project-copy";
 import { PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
 
@@ -312,7 +312,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
       dockerRoot: expect.stringMatching(/^\//),
-      // The provider, bundled for the dynamic-provider host (lib/providers.ts).
+      // The provider, bundled for the dynamic-provider host (components/providers.ts).
       __provider: expect.stringContaining("handler = () => infrastructureGateProvider"),
     });
   });
@@ -358,9 +358,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(resource(run, "nginx").dependsOn).not.toContain("app-0");
   });
 
-  it("records deploys and the teardown through scripts/history-append.ts, run with sucrase from the project", () => {
+  it("records deploys and the teardown through components/audit-append.ts, run with sucrase from the project", () => {
     const { inputs } = resource(run, "audit-events");
-    const append = `node --require sucrase/register/ts scripts/history-append.ts "$HISTORY_FILE" "$STACK"`;
+    const append = `node --require sucrase/register/ts components/audit-append.ts "$HISTORY_FILE" "$STACK"`;
     expect(inputs.create).toBe(`${append} deploy "$DEPLOYED"`);
     expect(inputs.update).toBe(`${append} deploy "$DEPLOYED"`);
     expect(inputs.delete).toBe(`${append} teardown '{}'`);

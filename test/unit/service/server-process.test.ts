@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleService } from "../../../service/build";
+import { bundleService } from "../../../program/service-bundle";
 import { call } from "./sockets";
 import { freePort } from "../../support/ports";
 

@@ -1,0 +1,94 @@
+// The stack's wiring: networks, OPA, infrastructure gate, canary gate, app, nginx, audit record. index.ts
+// loads this module once the providers are registered (see there); lib/ derives names, ports,
+// host files and component arguments; components/ and gates/ declare the resources.
+import * as pulumi from "@pulumi/pulumi";
+import { AuditRecord } from "../components/audit";
+import { App } from "../components/app";
+import { NetworkPair } from "../components/network";
+import { Nginx } from "../components/nginx";
+import { OpaServer } from "../components/opa";
+import { CanaryGate } from "../gates/canary";
+import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
+import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
+import type { DynamicHost, PackageProvider } from "../components/providers";
+import { prepareHostFiles, type StackPlan } from "./plan";
+
+/** Declares every resource of the stack; returns the outputs that come from resources. */
+export function declareStack(
+  plan: StackPlan,
+  {
+    dynamicHost,
+    docker,
+    command,
+  }: { dynamicHost: DynamicHost; docker: PackageProvider; command: PackageProvider },
+) {
+  const files = prepareHostFiles(plan);
+  const { manifest, paths } = plan;
+  // The providers index.ts registered first; components hand them to their children by package.
+  const providers = { providers: [dynamicHost, docker, command] };
+  const gateTarget = {
+    opaSocket: paths.opaSocket,
+    timeoutMs: manifest.gates.opa_timeout_ms,
+    historyFile: paths.historyFile,
+    stack: plan.stack,
+  };
+  const infrastructureGateArgs = { ...gateTarget, dockerRoot: files.dockerRoot };
+
+  const networks = new NetworkPair("networks", networkPairArgs(plan), providers);
+
+  const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name), providers);
+
+  if (pulumi.runtime.isDryRun()) {
+    // When `docker info` fails, the gate's registration reports it; the preview only has nothing to show.
+    void files.dockerRoot.then(
+      (dockerRoot) => previewInfrastructureVerdict({ ...gateTarget, dockerRoot }),
+      () => undefined,
+    );
+  }
+
+  const infrastructureGate = new InfrastructureGate("infrastructure-gate", infrastructureGateArgs, {
+    dependsOn: [opa],
+    provider: dynamicHost,
+  });
+
+  const canaryGate = new CanaryGate(
+    "canary-gate",
+    {
+      ...gateTarget,
+      mode: plan.mode,
+      adminUrls: plan.adminUrls,
+      windowSeconds: manifest.gates.observation_window_s,
+    },
+    { dependsOn: [infrastructureGate], provider: dynamicHost },
+  );
+
+  // The app runs the mode the canary gate lets through, never the config's directly.
+  const app = new App("app", appArgs(plan, files, networks.publicNetwork.name, canaryGate.mode), {
+    dependsOn: [infrastructureGate, canaryGate],
+    ...providers,
+  });
+
+  // Not after the app: nginx finds the app by name at request time, so both start side by side.
+  const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), {
+    dependsOn: [infrastructureGate],
+    ...providers,
+  });
+
+  new AuditRecord(
+    "audit",
+    {
+      historyFile: paths.historyFile,
+      stack: plan.stack,
+      projectDir: paths.projectDir,
+      deployed: {
+        mode: canaryGate.mode,
+        version: manifest.service.version,
+        app: pulumi.all(app.containers.map((c) => c.id)).apply((ids) => ids.join(",")),
+        nginx: nginx.container.id,
+      },
+    },
+    { dependsOn: [app, nginx], ...providers },
+  );
+
+  return { mode: canaryGate.mode, infrastructureVerdict: infrastructureGate.verdict };
+}

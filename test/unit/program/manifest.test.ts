@@ -1,0 +1,427 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  MANIFEST_SCHEMA,
+  ManifestError,
+  adminPorts,
+  loadManifest,
+  parseManifest,
+  type Manifest,
+} from "../../../program/manifest";
+
+const REPO = path.resolve(__dirname, "../../..");
+
+// A valid manifest in block style; each malformed case edits one piece of it, so the rest stays valid.
+const VALID = `service:
+  name: swiftdeploy
+  image: swiftdeploy-app
+  version: "1.0.0"
+app:
+  port: 3000
+  admin_port: 9100
+  replicas: 1
+  chaos_enabled: true
+ingress:
+  port: 8081
+  bind: 0.0.0.0
+networks:
+  public: net
+  internal: opa-internal
+gates:
+  observation_window_s: 30
+  opa_timeout_ms: 2000
+`;
+
+/** VALID with `from` replaced by `to`; fails loudly if `from` is not there, so a case cannot silently test VALID. */
+function edit(from: string, to: string, text = VALID): string {
+  if (!text.includes(from)) throw new Error(`test setup: ${JSON.stringify(from)} is not in the manifest`);
+  return text.replace(from, to);
+}
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ManifestError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ManifestError, but the manifest was accepted");
+}
+
+// `text: null` means no file at all; `"<dir>"` means the path is a directory. `<file>` in a problem is the path.
+const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }> = [
+  { case: "a missing file", text: null, problems: ["<file> does not exist"] },
+  { case: "a directory instead of a file", text: "<dir>", problems: ["<file> is a directory, not a file"] },
+  {
+    case: "an empty file",
+    text: "",
+    problems: ["the manifest is empty; it needs the sections service, app, ingress, networks, gates"],
+  },
+  {
+    case: "a file with only comments",
+    text: "# nothing here yet\n",
+    problems: ["the manifest is empty; it needs the sections service, app, ingress, networks, gates"],
+  },
+  {
+    case: "bad indentation",
+    text: edit("  port: 3000\n  admin_port", "  port: 3000\n   admin_port"),
+    problems: [
+      'YAML syntax error at line 7, column 14 ("admin_port: 9100"): bad indentation of a mapping entry',
+    ],
+  },
+  {
+    case: "an unclosed flow map",
+    text: "service: { name: swiftdeploy\n",
+    problems: [
+      "YAML syntax error at line 2, column 1: unexpected end of the stream within a flow collection",
+    ],
+  },
+  {
+    case: "a duplicated key",
+    text: edit("  replicas: 1\n", "  replicas: 1\n  replicas: 2\n"),
+    problems: ['YAML syntax error at line 9, column 3 ("replicas: 2"): duplicated mapping key'],
+  },
+  {
+    case: "a YAML list instead of a map",
+    text: "- service\n- app\n",
+    problems: ["manifest must be a map with the keys service, app, ingress, networks, gates, got a list"],
+  },
+  {
+    case: "a plain string instead of a map",
+    text: "swiftdeploy\n",
+    problems: [
+      'manifest must be a map with the keys service, app, ingress, networks, gates, got "swiftdeploy"',
+    ],
+  },
+  {
+    case: "a missing section",
+    text: edit("gates:\n  observation_window_s: 30\n  opa_timeout_ms: 2000\n", ""),
+    problems: ["manifest.gates is required"],
+  },
+  {
+    case: "a section that is a list",
+    text: edit(
+      "networks:\n  public: net\n  internal: opa-internal\n",
+      "networks:\n  - net\n  - opa-internal\n",
+    ),
+    problems: ["manifest.networks must be a map with the keys public, internal, got a list"],
+  },
+  {
+    case: "an empty section",
+    text: edit("ingress:\n  port: 8081\n  bind: 0.0.0.0\n", "ingress:\n"),
+    problems: ["manifest.ingress must be a map with the keys port, bind, got an empty value"],
+  },
+  {
+    case: "an unknown top-level key",
+    text: VALID + "database: postgres\n",
+    problems: ["manifest.database is not a known key (allowed: service, app, ingress, networks, gates)"],
+  },
+  {
+    case: "an unknown key in service",
+    text: edit("  name: swiftdeploy\n", "  name: swiftdeploy\n  owner: ops\n"),
+    problems: ["manifest.service.owner is not a known key (allowed: name, image, version)"],
+  },
+  {
+    case: "an unknown key in app",
+    text: edit("  replicas: 1\n", "  replicas: 1\n  memory: 512\n"),
+    problems: ["manifest.app.memory is not a known key (allowed: port, admin_port, replicas, chaos_enabled)"],
+  },
+  {
+    case: "an unknown key in ingress",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  colour: blue\n"),
+    problems: ["manifest.ingress.colour is not a known key (allowed: port, bind)"],
+  },
+  {
+    case: "an unknown key in networks",
+    text: edit("  internal: opa-internal\n", "  internal: opa-internal\n  external: wan\n"),
+    problems: ["manifest.networks.external is not a known key (allowed: public, internal)"],
+  },
+  {
+    case: "an unknown key in gates",
+    text: edit("  opa_timeout_ms: 2000\n", "  opa_timeout_ms: 2000\n  retries: 3\n"),
+    problems: ["manifest.gates.retries is not a known key (allowed: observation_window_s, opa_timeout_ms)"],
+  },
+  {
+    case: "a key that is not an identifier",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  server name: x\n"),
+    problems: ['manifest.ingress["server name"] is not a known key (allowed: port, bind)'],
+  },
+  {
+    case: "a missing key",
+    text: edit("  image: swiftdeploy-app\n", ""),
+    problems: ["manifest.service.image is required"],
+  },
+  {
+    case: "a service name with capitals",
+    text: edit("name: swiftdeploy", "name: SwiftDeploy"),
+    problems: [
+      `manifest.service.name must be lowercase letters, digits and '-', starting with a letter, at most 31 characters, got "SwiftDeploy"`,
+    ],
+  },
+  {
+    case: "a service name longer than 31 characters",
+    text: edit("name: swiftdeploy", `name: ${"s".repeat(32)}`),
+    problems: [
+      `manifest.service.name must be lowercase letters, digits and '-', starting with a letter, at most 31 characters, got "${"s".repeat(32)}"`,
+    ],
+  },
+  {
+    case: "an image with a tag",
+    text: edit("image: swiftdeploy-app", "image: swiftdeploy-app:latest"),
+    problems: [
+      `manifest.service.image must be a Docker repository name: lowercase letters and digits, separated by single '.', '_' or '-', optionally in '/'-separated parts, no tag, got "swiftdeploy-app:latest"`,
+    ],
+  },
+  {
+    case: "an image with a doubled separator",
+    text: edit("image: swiftdeploy-app", "image: local//app"),
+    problems: [
+      `manifest.service.image must be a Docker repository name: lowercase letters and digits, separated by single '.', '_' or '-', optionally in '/'-separated parts, no tag, got "local//app"`,
+    ],
+  },
+  {
+    case: "a version YAML reads as a number",
+    text: edit('version: "1.0.0"', "version: 1.0"),
+    problems: [
+      'manifest.service.version must be a string, got 1; YAML read the unquoted value as a number: quote it (e.g. "1.0.0") to keep it text',
+    ],
+  },
+  {
+    case: "a version that is not a Docker tag",
+    text: edit('version: "1.0.0"', 'version: "-rc1"'),
+    problems: [
+      `manifest.service.version must be a Docker tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters, got "-rc1"`,
+    ],
+  },
+  {
+    case: "an app port above 65535",
+    text: edit("port: 3000", "port: 70000"),
+    problems: ["manifest.app.port must be <= 65535, got 70000"],
+  },
+  {
+    case: "an app port of 0",
+    text: edit("port: 3000", "port: 0"),
+    problems: ["manifest.app.port must be >= 1, got 0"],
+  },
+  {
+    case: "a port given as a quoted string",
+    text: edit("port: 3000", 'port: "3000"'),
+    problems: ['manifest.app.port must be an integer, got "3000"'],
+  },
+  {
+    case: "a fractional port",
+    text: edit("port: 8081", "port: 8081.5"),
+    problems: ["manifest.ingress.port must be an integer, got 8081.5"],
+  },
+  {
+    case: "a key with no value",
+    text: edit("port: 8081", "port:"),
+    problems: ["manifest.ingress.port must be an integer, got an empty value"],
+  },
+  {
+    case: "a privileged admin port",
+    text: edit("admin_port: 9100", "admin_port: 80"),
+    problems: ["manifest.app.admin_port must be >= 1024, got 80"],
+  },
+  {
+    case: "replicas written as a word",
+    text: edit("replicas: 1", "replicas: two"),
+    problems: ['manifest.app.replicas must be an integer, got "two"'],
+  },
+  {
+    case: "zero replicas",
+    text: edit("replicas: 1", "replicas: 0"),
+    problems: ["manifest.app.replicas must be >= 1, got 0"],
+  },
+  {
+    case: "more than 8 replicas",
+    text: edit("replicas: 1", "replicas: 9"),
+    problems: ["manifest.app.replicas must be <= 8, got 9"],
+  },
+  {
+    case: "chaos_enabled written as yes",
+    text: edit("chaos_enabled: true", "chaos_enabled: yes"),
+    problems: ['manifest.app.chaos_enabled must be true or false, got "yes"'],
+  },
+  {
+    case: "a hostname as the ingress bind address",
+    text: edit("bind: 0.0.0.0", "bind: localhost"),
+    problems: ['manifest.ingress.bind must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, got "localhost"'],
+  },
+  {
+    case: "an IPv4 address with an octet above 255",
+    text: edit("bind: 0.0.0.0", "bind: 10.0.0.256"),
+    problems: [
+      'manifest.ingress.bind must be an IPv4 address such as 0.0.0.0 or 127.0.0.1, got "10.0.0.256"',
+    ],
+  },
+  {
+    case: "an uppercase network name",
+    text: edit("public: net", "public: Public"),
+    problems: [
+      `manifest.networks.public must be lowercase letters, digits, '_', '.' and '-', starting with a letter or digit, at most 41 characters, got "Public"`,
+    ],
+  },
+  {
+    case: "the same name for both networks",
+    text: edit("internal: opa-internal", "internal: net"),
+    problems: ['manifest.networks.public and manifest.networks.internal must differ, got "net" for both'],
+  },
+  {
+    case: "an observation window below 5 s",
+    text: edit("observation_window_s: 30", "observation_window_s: 2"),
+    problems: ["manifest.gates.observation_window_s must be >= 5, got 2"],
+  },
+  {
+    case: "an OPA timeout above 60 s",
+    text: edit("opa_timeout_ms: 2000", "opa_timeout_ms: 120000"),
+    problems: ["manifest.gates.opa_timeout_ms must be <= 60000, got 120000"],
+  },
+  {
+    case: "an app port equal to the admin port",
+    text: edit("port: 3000", "port: 9100"),
+    problems: [
+      "manifest.app.port and manifest.app.admin_port must differ (both listen in the app container), got 9100 for both",
+    ],
+  },
+  {
+    case: "an ingress port equal to the admin port",
+    text: edit("port: 8081", "port: 9100"),
+    problems: [
+      "manifest.ingress.port 9100 clashes with the admin host ports 9100 (manifest.app.admin_port 9100 and manifest.app.replicas 1)",
+    ],
+  },
+  {
+    case: "an ingress port inside the range of replica admin ports",
+    text: edit("replicas: 1", "replicas: 4", edit("port: 8081", "port: 9103")),
+    problems: [
+      "manifest.ingress.port 9103 clashes with the admin host ports 9100-9103 (manifest.app.admin_port 9100 and manifest.app.replicas 4)",
+    ],
+  },
+  {
+    case: "admin ports of the replicas running past 65535",
+    text: edit("replicas: 1", "replicas: 3", edit("admin_port: 9100", "admin_port: 65534")),
+    problems: [
+      "manifest.app.admin_port 65534 and manifest.app.replicas 3 need admin host ports 65534-65536, beyond 65535",
+    ],
+  },
+];
+
+describe("loadManifest rejects malformed manifests", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "swiftdeploy-manifest-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function fileWith(name: string, text: string | null): string {
+    const file = path.join(dir, `${name.replace(/[^a-z0-9]+/gi, "-")}.yaml`);
+    if (text === "<dir>") fs.mkdirSync(file);
+    else if (text !== null) fs.writeFileSync(file, text);
+    return file;
+  }
+
+  it.each(MALFORMED)("$case", ({ case: name, text, problems }) => {
+    const file = fileWith(name, text);
+    const expected = problems.map((p) => p.replace("<file>", file));
+    expect(problemsOf(() => loadManifest(file))).toEqual(expected);
+  });
+
+  it("covers at least 30 malformed manifests", () => {
+    expect(MALFORMED.length).toBeGreaterThanOrEqual(30);
+  });
+});
+
+describe("parseManifest", () => {
+  it("reports every schema problem at once", () => {
+    const text = VALID.replace("port: 3000", "port: 70000")
+      .replace("replicas: 1", "replicas: two")
+      .replace("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  colour: blue\n")
+      .replace(/gates:\n.*\n.*\n/, "");
+    expect(problemsOf(() => parseManifest(text))).toEqual([
+      "manifest.gates is required",
+      "manifest.app.port must be <= 65535, got 70000",
+      'manifest.app.replicas must be an integer, got "two"',
+      "manifest.ingress.colour is not a known key (allowed: port, bind)",
+    ]);
+  });
+
+  it("reports all cross-field problems together once the schema passes", () => {
+    const text = VALID.replace("port: 3000", "port: 9100")
+      .replace("port: 8081", "port: 9100")
+      .replace("internal: opa-internal", "internal: net");
+    expect(problemsOf(() => parseManifest(text))).toHaveLength(3);
+  });
+
+  it("puts a header naming the source above one indented line per problem", () => {
+    const text = VALID.replace("port: 3000", "port: 0").replace("replicas: 1", "replicas: 9");
+    expect(() => parseManifest(text, "stacks/test.yaml")).toThrow(
+      [
+        "stacks/test.yaml is not valid (2 problems):",
+        "  - manifest.app.port must be >= 1, got 0",
+        "  - manifest.app.replicas must be <= 8, got 9",
+      ].join("\n"),
+    );
+  });
+
+  it("says '1 problem' and names manifest.yaml when no source is given", () => {
+    expect(() => parseManifest("")).toThrow(
+      /^manifest\.yaml is not valid \(1 problem\):\n {2}- the manifest/,
+    );
+  });
+
+  it("accepts flow style and the limits of every range", () => {
+    const text = [
+      "service: { name: a, image: registry.local/team/app_x, version: v1 }",
+      "app: { port: 65535, admin_port: 65528, replicas: 8, chaos_enabled: false }",
+      "ingress: { port: 1, bind: 255.255.255.255 }",
+      "networks: { public: p, internal: a.b_c-d }",
+      "gates: { observation_window_s: 600, opa_timeout_ms: 100 }",
+    ].join("\n");
+    expect(parseManifest(text).app).toEqual({
+      port: 65535,
+      admin_port: 65528,
+      replicas: 8,
+      chaos_enabled: false,
+    });
+  });
+});
+
+describe("the shipped manifest.yaml", () => {
+  const file = path.join(REPO, "manifest.yaml");
+
+  it("points editors at the schema on its first line", () => {
+    expect(fs.readFileSync(file, "utf8").split("\n")[0]).toBe(
+      "# yaml-language-server: $schema=./manifest.schema.json",
+    );
+  });
+
+  it("loads with the documented values", () => {
+    const expected: Manifest = {
+      service: { name: "swiftdeploy", image: "swiftdeploy-app", version: "1.0.0" },
+      app: { port: 3000, admin_port: 9100, replicas: 1, chaos_enabled: true },
+      ingress: { port: 8081, bind: "0.0.0.0" },
+      networks: { public: "net", internal: "opa-internal" },
+      gates: { observation_window_s: 30, opa_timeout_ms: 2000 },
+    };
+    expect(loadManifest(file)).toEqual(expected);
+  });
+
+  it("MANIFEST_SCHEMA is the shipped manifest.schema.json", () => {
+    const shipped = JSON.parse(fs.readFileSync(path.join(REPO, "manifest.schema.json"), "utf8"));
+    expect(MANIFEST_SCHEMA).toEqual(shipped);
+  });
+});
+
+describe("adminPorts", () => {
+  it.each([
+    [9100, 1, [9100]],
+    [9100, 3, [9100, 9101, 9102]],
+    [65528, 8, [65528, 65529, 65530, 65531, 65532, 65533, 65534, 65535]],
+  ])("admin_port %i with %i replicas publishes %j", (admin_port, replicas, ports) => {
+    const m = parseManifest(VALID.replace("admin_port: 9100", `admin_port: ${admin_port}`));
+    expect(adminPorts({ ...m, app: { ...m.app, replicas } })).toEqual(ports);
+  });
+});

@@ -1,0 +1,105 @@
+// Reading history.jsonl events for the report. Events come from several writers and versions of the code, so
+// every field is checked before use: a field of the wrong type reads as missing, never as a crash.
+import type { HistoryEvent } from "../../lib/history";
+import type { PolicyDecision } from "../../lib/types";
+
+export function str(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+export function num(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+export interface GateEvent {
+  ts: string;
+  gate: string;
+  input: unknown;
+  result: PolicyDecision | null;
+  decisionId: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export function gateEvent(e: HistoryEvent): GateEvent {
+  return {
+    ts: e.ts,
+    gate: str(e.gate) ?? "unknown",
+    input: e.input,
+    result: isDecision(e.result) ? e.result : null,
+    decisionId: str(e.decision_id),
+    durationMs: num(e.duration_ms),
+    error: str(e.error),
+  };
+}
+
+function isDecision(value: unknown): value is PolicyDecision {
+  const d = value as PolicyDecision | null;
+  return (
+    typeof d === "object" &&
+    d !== null &&
+    typeof d.allow === "boolean" &&
+    Array.isArray(d.violations) &&
+    d.violations.every((v) => typeof v === "string")
+  );
+}
+
+/** What a gate event concluded: ALLOW, DENY, or ERROR when OPA gave no decision. */
+export function gateVerdict(g: GateEvent): "ALLOW" | "DENY" | "ERROR" {
+  if (!g.result) return "ERROR";
+  return g.result.allow ? "ALLOW" : "DENY";
+}
+
+export interface ModeChange {
+  ts: string;
+  from: string;
+  to: string;
+  allowed: boolean | null;
+  reason: string | null;
+}
+
+export function modeChange(e: HistoryEvent): ModeChange {
+  return {
+    ts: e.ts,
+    from: str(e.from) ?? "?",
+    to: str(e.to) ?? "?",
+    allowed: typeof e.allowed === "boolean" ? e.allowed : null,
+    reason: str(e.reason),
+  };
+}
+
+/** "promotion" for canary → stable, "rollback" for stable → canary, else "mode change". */
+export function modeChangeKind(m: ModeChange): string {
+  if (m.from === "canary" && m.to === "stable") return "promotion";
+  if (m.from === "stable" && m.to === "canary") return "rollback";
+  return "mode change";
+}
+
+/** One scrape's interval values; null where the scrape had none (a first scrape, an interval without requests). */
+export interface ScrapeValues {
+  ts: string;
+  errorRatePercent: number | null;
+  p99LatencyMs: number | null;
+  requestsPerSecond: number | null;
+  requests: number | null;
+  errors: number | null;
+}
+
+export function scrapeValues(e: HistoryEvent): ScrapeValues {
+  return {
+    ts: e.ts,
+    errorRatePercent: num(e.error_rate_percent),
+    p99LatencyMs: num(e.p99_latency_ms),
+    requestsPerSecond: num(e.requests_per_second),
+    requests: num(e.requests),
+    errors: num(e.errors),
+  };
+}
+
+/** Events in time order; events with the same time keep their order in the file. */
+export function byTime(events: HistoryEvent[]): HistoryEvent[] {
+  return events
+    .map((event, index) => ({ event, index, at: Date.parse(event.ts) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map(({ event }) => event);
+}

@@ -1,0 +1,70 @@
+import { runPulumi } from "../../lib/pulumi-cli";
+
+/** One entry of `pulumi stack history --json` (the CLI's updateInfoJSON), the fields the report shows. */
+export interface PulumiUpdate {
+  version: number | null;
+  kind: string;
+  /** As the CLI prints it (RFC 3339, UTC). */
+  startTime: string;
+  endTime: string | null;
+  result: string;
+  message: string;
+  resourceChanges: Record<string, number>;
+}
+
+/** Pulumi's own record of the stack's updates, or why it could not be read (the report says so). */
+export type PulumiHistory =
+  { available: true; updates: PulumiUpdate[] } | { available: false; reason: string };
+
+type RunPulumi = (args: string[], cwd: string) => Promise<string>;
+
+/** Never throws: a missing CLI, backend or stack becomes `available: false` with the CLI's reason. */
+export async function readPulumiHistory(
+  stack: string,
+  projectDir: string,
+  pulumi: RunPulumi = runPulumi,
+): Promise<PulumiHistory> {
+  try {
+    // --page-size: the CLI pages its history; one large page keeps every update.
+    const json = await pulumi(
+      ["stack", "history", "--json", "--stack", stack, "--page-size", "10000"],
+      projectDir,
+    );
+    return { available: true, updates: parsePulumiHistory(json) };
+  } catch (err) {
+    return { available: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export function parsePulumiHistory(json: string): PulumiUpdate[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new Error(`\`pulumi stack history --json\` printed no JSON: ${json.slice(0, 200)}`);
+  }
+  if (parsed === null) return []; // a stack that was never updated
+  if (!Array.isArray(parsed)) {
+    throw new Error(
+      `\`pulumi stack history --json\` must print a list, got ${JSON.stringify(parsed).slice(0, 200)}`,
+    );
+  }
+  return parsed.map((raw: Record<string, unknown>) => ({
+    // The local file backend reports version 0 for every update; only a positive number identifies one.
+    version: typeof raw.version === "number" && raw.version > 0 ? raw.version : null,
+    kind: String(raw.kind ?? "unknown"),
+    startTime: String(raw.startTime ?? ""),
+    endTime: typeof raw.endTime === "string" ? raw.endTime : null,
+    result: String(raw.result ?? "unknown"),
+    message: typeof raw.message === "string" ? raw.message : "",
+    resourceChanges: numbers(raw.resourceChanges),
+  }));
+}
+
+function numbers(value: unknown): Record<string, number> {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, n]) => typeof n === "number")) as Record<
+    string,
+    number
+  >;
+}

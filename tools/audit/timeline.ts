@@ -1,0 +1,90 @@
+// The Timeline section: every event of history.jsonl except scrapes, and Pulumi's own updates, in time order.
+import type { HistoryEvent } from "../../lib/history";
+import { gateEvent, gateVerdict, modeChange, modeChangeKind, num, str } from "./events";
+import { cell, table, utc } from "./markdown";
+import type { PulumiHistory, PulumiUpdate } from "./pulumi-history";
+
+interface Row {
+  at: number;
+  order: number;
+  cells: [time: string, source: string, event: string, details: string];
+}
+
+export function timelineSection(events: HistoryEvent[], pulumi: PulumiHistory): string {
+  const fromHistory = events.filter((e) => e.type !== "scrape").map((e, i) => historyRow(e, i));
+  const fromPulumi = pulumi.available ? pulumi.updates.map((u, i) => pulumiRow(u, events.length + i)) : [];
+  const rows = [...fromHistory, ...fromPulumi].sort((a, b) => a.at - b.at || a.order - b.order);
+  const scrapes = events.filter((e) => e.type === "scrape").length;
+  const lines = ["## Timeline", ""];
+  if (rows.length === 0) lines.push("No deploys, gate decisions, mode changes or teardowns recorded.");
+  else
+    lines.push(
+      table(
+        ["Time", "Source", "Event", "Details"],
+        rows.map((r) => r.cells.map(cell)),
+      ),
+    );
+  if (scrapes > 0)
+    lines.push(
+      "",
+      `${scrapes} dashboard scrapes are summarised under Metrics Summary rather than listed here.`,
+    );
+  return lines.join("\n");
+}
+
+function historyRow(e: HistoryEvent, order: number): Row {
+  const [event, details] = describe(e);
+  return { at: Date.parse(e.ts), order, cells: [utc(e.ts), "history.jsonl", event, details] };
+}
+
+/** The event column and the details column of one history event. */
+function describe(e: HistoryEvent): [string, string] {
+  switch (e.type) {
+    case "deploy":
+      return ["deploy", `mode ${str(e.mode) ?? "?"}, version ${str(e.version) ?? "?"}`];
+    case "deploy_failed":
+      return ["deploy failed", str(e.reason) ?? ""];
+    case "gate": {
+      const g = gateEvent(e);
+      const verdict = gateVerdict(g);
+      const parts: string[] = [];
+      if (g.result && !g.result.allow)
+        parts.push(`${g.result.violations.length} violation(s), see Policy Violations`);
+      if (g.error) parts.push(g.error);
+      if (g.decisionId) parts.push(`decision ${g.decisionId}`);
+      if (g.durationMs !== null) parts.push(`${g.durationMs} ms`);
+      return [`${g.gate} gate: ${verdict}`, parts.join("; ")];
+    }
+    case "mode_change": {
+      const m = modeChange(e);
+      const outcome = m.allowed === true ? "" : m.allowed === false ? " refused" : " (outcome not recorded)";
+      return [`${modeChangeKind(m)}${outcome}`, `${m.from} → ${m.to}${m.reason ? `: ${m.reason}` : ""}`];
+    }
+    case "teardown":
+      return ["teardown", "stack destroyed"];
+    default:
+      return [e.type, otherFields(e)];
+  }
+}
+
+/** An event type this report does not know: its fields as JSON, so nothing recorded goes unseen. */
+function otherFields(e: HistoryEvent): string {
+  const { v: _v, ts: _ts, stack: _stack, type: _type, ...fields } = e;
+  return JSON.stringify(fields);
+}
+
+function pulumiRow(u: PulumiUpdate, order: number): Row {
+  const changes = Object.entries(u.resourceChanges)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+  const details = [changes && `resources: ${changes}`, u.message && `message: ${u.message}`]
+    .filter(Boolean)
+    .join("; ");
+  const version = num(u.version) === null ? "" : ` #${u.version}`;
+  return {
+    at: Date.parse(u.startTime),
+    order,
+    cells: [utc(u.startTime), "pulumi", `${u.kind}${version} ${u.result}`, details],
+  };
+}
