@@ -7,7 +7,7 @@
 import { Config } from "@pulumi/pulumi/config";
 import { getProject, getStack } from "@pulumi/pulumi/metadata";
 import { output } from "@pulumi/pulumi/output";
-import { loadStackPlan } from "./program/component-args";
+import { loadStackPlan } from "./program/plan";
 import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./components/providers";
 
 // The language host installs source-map-support, and Pulumi formats a full stack trace for every resource

@@ -6,10 +6,15 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { Mode, PolicyDecision } from "../lib/types";
-
-export type ChaosMode = "none" | "slow" | "error";
-const CHAOS_ACTIVE: Record<ChaosMode, number> = { none: 0, slow: 1, error: 2 };
+import {
+  APP_MODE_CODE,
+  APP_MODE_HELP,
+  CHAOS_ACTIVE_HELP,
+  CHAOS_CODE,
+  type ChaosMode,
+} from "../lib/metric-codes";
+import type { Mode } from "../lib/modes";
+import type { PolicyDecision } from "../lib/types";
 
 export interface FakeApp {
   url: string;
@@ -32,15 +37,13 @@ export async function startFakeApp(mode: Mode = "canary"): Promise<FakeApp> {
       this.set((performance.now() - startedAt) / 1000);
     },
   });
-  new Gauge({ name: "app_mode", help: "0 stable, 1 canary.", registers: [registry] }).set(
-    mode === "canary" ? 1 : 0,
-  );
+  new Gauge({ name: "app_mode", help: APP_MODE_HELP, registers: [registry] }).set(APP_MODE_CODE[mode]);
   new Gauge({
     name: "chaos_active",
-    help: "0 none, 1 slow, 2 error.",
+    help: CHAOS_ACTIVE_HELP,
     registers: [registry],
     collect() {
-      this.set(CHAOS_ACTIVE[chaos]);
+      this.set(CHAOS_CODE[chaos]);
     },
   });
   const labelNames = ["method", "path", "status_code"] as const;

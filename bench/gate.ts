@@ -8,7 +8,9 @@ import { readHistory } from "../lib/history";
 import { collectHostFacts } from "../lib/host-facts";
 import { queryDecision } from "../lib/opa";
 import { POLICY_PACKAGES } from "../lib/types";
-import { percentile, runTimed, type PulumiStack } from "./deploy";
+import { percentile } from "../lib/numbers";
+import { runTimed } from "./process";
+import type { PulumiStack } from "./pulumi";
 
 export interface Percentiles {
   runs: number;

@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net";
 import { createServer } from "node:http";
 import autocannon from "autocannon";
 import { Registry } from "prom-client";
+import { median } from "../lib/numbers";
 import { createApp } from "../service/app";
 
 const VARIANTS = { with: "with metrics", without: "without metrics" } as const;
@@ -141,12 +142,6 @@ async function measuredRun(
   const result = await runLoad(server.url, opts.runSeconds, opts.connections);
   const cpuSeconds = ((await serverCpuMicros(server.child)) - cpuBefore) / 1e6;
   return { ...result, requestsPerCpuSecond: result.requests / cpuSeconds };
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function medianOf(runs: RunResult[]) {

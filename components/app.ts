@@ -1,5 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { appEnvironment } from "../lib/app-environment";
+import type { Mode } from "../lib/modes";
 import { SUPERVISED_OPTIONS, supervised } from "./supervised";
 import { Readiness } from "./readiness";
 
@@ -24,7 +26,7 @@ export interface AppArgs {
   /** Host ports on 127.0.0.1 for each replica's admin listener. */
   adminHostPorts: number[];
   /** canary or stable: in the container's environment, so a promotion replaces the containers. */
-  mode: pulumi.Input<string>;
+  mode: pulumi.Input<Mode>;
   serviceName: string;
   version: string;
   chaosEnabled: boolean;
@@ -53,7 +55,7 @@ export class App extends pulumi.ComponentResource {
           {
             name: args.containerName(replica),
             image: this.image.imageId,
-            envs: appEnvironment(args),
+            envs: containerEnvironment(args),
             networksAdvanced: [{ name: args.publicNetwork, aliases: [args.networkAlias] }],
             ports: [{ internal: args.adminPort, external: hostPort, ip: "127.0.0.1" }],
             ...supervised(appHealthProbe(args.port)),
@@ -79,19 +81,17 @@ export class App extends pulumi.ComponentResource {
 }
 
 /** The service's environment (service/config.ts validates it at start). */
-function appEnvironment(
-  args: Pick<AppArgs, "serviceName" | "version" | "mode" | "port" | "adminPort" | "chaosEnabled">,
-) {
-  return pulumi
-    .output(args.mode)
-    .apply((mode) => [
-      `SERVICE_NAME=${args.serviceName}`,
-      `APP_VERSION=${args.version}`,
-      `APP_MODE=${mode}`,
-      `APP_PORT=${args.port}`,
-      `ADMIN_PORT=${args.adminPort}`,
-      `CHAOS_ENABLED=${args.chaosEnabled}`,
-    ]);
+function containerEnvironment(args: AppArgs): pulumi.Output<string[]> {
+  return pulumi.output(args.mode).apply((mode) =>
+    appEnvironment({
+      serviceName: args.serviceName,
+      version: args.version,
+      mode,
+      appPort: args.port,
+      adminPort: args.adminPort,
+      chaosEnabled: args.chaosEnabled,
+    }),
+  );
 }
 
 /** The app's healthcheck command (also the bench's Compose baseline): /healthz on its public listener. */

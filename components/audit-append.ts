@@ -3,6 +3,7 @@
 // (or tsx components/audit-append.ts ...), e.g. with .swiftdeploy/dev/history.jsonl dev teardown '{}'.
 // The stack's audit record runs it with sucrase, as the program itself runs: 0.1 s where tsx takes 0.3 s.
 import { appendHistory } from "../lib/history";
+import { HISTORY_EVENT_TYPES, isHistoryEventType, type NewHistoryEvent } from "../lib/history-events";
 
 const USAGE =
   "usage: node --require sucrase/register/ts components/audit-append.ts <file> <stack> <type> [json-fields]";
@@ -28,7 +29,11 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    appendHistory(file, { ...parseFields(json), stack, type });
+    if (!isHistoryEventType(type)) {
+      throw new Error(`type must be one of ${HISTORY_EVENT_TYPES.join(", ")}, got ${JSON.stringify(type)}`);
+    }
+    // The fields come from the command line: the writer checks what it can (stack, type, no v or ts).
+    appendHistory(file, { ...parseFields(json), stack, type } as NewHistoryEvent);
     return 0;
   } catch (err) {
     console.error(`history-append: ${(err as Error).message}`);

@@ -1,5 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import type { HistoryEventType } from "../lib/history-events";
 
 export interface AuditRecordArgs {
   /** The stack's history.jsonl. */
@@ -18,8 +20,10 @@ export interface AuditRecordArgs {
 export class AuditRecord extends pulumi.ComponentResource {
   constructor(name: string, args: AuditRecordArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:AuditRecord", name, {}, opts);
-    const append = (type: string, fields: string) =>
-      `node --require sucrase/register/ts components/audit-append.ts "$HISTORY_FILE" "$STACK" ${type} ${fields}`;
+    // The CLI beside this file, named relative to the folder the command runs in.
+    const cli = path.relative(args.projectDir, path.join(__dirname, "audit-append.ts"));
+    const append = (type: HistoryEventType, fields: string) =>
+      `node --require sucrase/register/ts ${cli} "$HISTORY_FILE" "$STACK" ${type} ${fields}`;
     const deployed = pulumi.output(args.deployed);
     new command.local.Command(
       `${name}-events`,

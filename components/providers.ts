@@ -22,14 +22,23 @@ import { secret, type Inputs } from "@pulumi/pulumi/output";
 import { allConfig } from "@pulumi/pulumi/runtime/config";
 import * as path from "node:path";
 
-/** The project folder: provider modules are named relative to it. */
+/** The project folder: bundles name provider modules relative to it. */
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /** Where a provider comes from: a module of the project and the name it exports the provider under. */
 export interface ProviderSource {
-  /** Path relative to the project folder, e.g. "gates/canary-provider.ts". */
+  /** Absolute path of the module, resolved by the resource from its own folder. */
   file: string;
   exportName: string;
+}
+
+/**
+ * The provider module beside a resource: `file` resolved from the resource's own folder (`__dirname`), and
+ * an export the type checker knows module `M` has, e.g.
+ * `providerSource<typeof import("./canary-provider")>(path.join(__dirname, "canary-provider.ts"), "canaryGateProvider")`.
+ */
+export function providerSource<M>(file: string, exportName: Extract<keyof M, string>): ProviderSource {
+  return { file, exportName };
 }
 
 const bundles = new Map<string, Promise<string>>();
@@ -47,7 +56,7 @@ export function providerModuleText(source: ProviderSource, projectDir = PROJECT_
 
 async function bundleProvider(source: ProviderSource, projectDir: string): Promise<string> {
   const { build } = await import("esbuild");
-  const entry = `./${source.file.replace(/\\/g, "/")}`;
+  const entry = `./${path.relative(projectDir, source.file).replace(/\\/g, "/")}`;
   const result = await build({
     stdin: {
       contents: `import { ${source.exportName} } from ${JSON.stringify(entry)};\nexport const handler = () => ${source.exportName};\n`,

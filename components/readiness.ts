@@ -4,8 +4,15 @@
 // created.
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "./providers";
+import * as path from "node:path";
+import { HostedResource, providerSource } from "./providers";
 import type { Probe } from "./readiness-provider";
+
+/** The provider module beside this resource, bundled for the dynamic-provider host. */
+export const READINESS_PROVIDER = providerSource<typeof import("./readiness-provider")>(
+  path.join(__dirname, "readiness-provider.ts"),
+  "readinessProvider",
+);
 
 /** How long the probes may take before `pulumi up` fails. */
 export const READY_TIMEOUT_SECONDS = 60;
@@ -21,13 +28,12 @@ export class Readiness extends HostedResource {
   declare public readonly readyAfterMs: pulumi.Output<number>;
 
   constructor(name: string, args: ReadinessArgs, opts?: pulumi.CustomResourceOptions) {
-    const provider = { file: "components/readiness-provider.ts", exportName: "readinessProvider" };
     const inputs = {
       probes: args.probes,
       containerIds: args.containers.map((c) => c.id),
       timeoutSeconds: READY_TIMEOUT_SECONDS,
       readyAfterMs: undefined,
     };
-    super("Readiness", provider, name, inputs, opts);
+    super("Readiness", READINESS_PROVIDER, name, inputs, opts);
   }
 }

@@ -5,18 +5,19 @@
 // the whole SDK for it.
 import type * as pulumi from "@pulumi/pulumi";
 import { appendHistory } from "../lib/history";
-import { canaryFacts, parseTrafficSample, windowStats, type TrafficSample } from "../lib/metrics";
-import { PolicyDeniedError, queryDecision } from "../lib/opa";
-import { POLICY_PACKAGES, type CanaryFacts, type PolicyCheck } from "../lib/types";
+import { canaryFacts, windowStats } from "../lib/metrics";
+import type { Mode } from "../lib/modes";
+import { ScrapeError, scrapeTraffic } from "../lib/scrape";
+import type { CanaryFacts, PolicyCheck } from "../lib/types";
+import { decideGate, type GateTarget } from "./decide";
 
-interface CanaryGateInputs {
-  mode: string;
+export interface CanaryGateInputs extends GateTarget {
+  /** The mode the stack config asks for. */
+  mode: Mode;
+  /** The replicas' admin listeners on 127.0.0.1, e.g. http://127.0.0.1:9100. */
   adminUrls: string[];
+  /** Length of the observation window in seconds. */
   windowSeconds: number;
-  opaSocket: string;
-  timeoutMs: number;
-  historyFile: string;
-  stack: string;
 }
 
 /** The explanation a promotion verdict carries. */
@@ -31,24 +32,21 @@ export interface CanaryVerdict {
   overheadMs: number;
 }
 
-async function scrape(url: string, timeoutMs: number): Promise<TrafficSample> {
-  const target = `${url}/metrics`;
-  let response: Response;
+/** A replica's traffic, or an error that says which replica failed and how. */
+async function scrapeForGate(adminUrl: string, timeoutMs: number) {
   try {
-    response = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+    return await scrapeTraffic(adminUrl, timeoutMs);
   } catch (err) {
-    const { cause } = err as { cause?: { code?: string; message?: string } };
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new Error(`[CANARY] cannot scrape ${target} (${why}): is the app running?`);
+    if (!(err instanceof ScrapeError)) throw err;
+    if (err.status !== null) throw new Error(`[CANARY] ${err.url} answered HTTP ${err.status}`);
+    throw new Error(`[CANARY] cannot scrape ${err.url} (${err.code ?? err.detail}): is the app running?`);
   }
-  if (!response.ok) throw new Error(`[CANARY] ${target} answered HTTP ${response.status}`);
-  return parseTrafficSample(await response.text(), Date.now());
 }
 
 /** Observes one window of traffic on every replica and asks OPA; throws on denial or failure. */
 async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> {
   const started = Date.now();
-  const scrapeAll = () => Promise.all(inputs.adminUrls.map((url) => scrape(url, inputs.timeoutMs)));
+  const scrapeAll = () => Promise.all(inputs.adminUrls.map((url) => scrapeForGate(url, inputs.timeoutMs)));
   const startSamples = await scrapeAll();
   const afterStart = Date.now();
   await new Promise((resolve) => setTimeout(resolve, inputs.windowSeconds * 1000));
@@ -56,50 +54,23 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
   const endSamples = await scrapeAll();
   const stats = windowStats(startSamples.map((start, i) => ({ start, end: endSamples[i] })));
   const facts = canaryFacts({ ...stats, windowSeconds: inputs.windowSeconds });
-  const record = (type: string, fields: Record<string, unknown>) =>
-    appendHistory(inputs.historyFile, { stack: inputs.stack, type, ...fields });
-
-  let verdict;
-  try {
-    verdict = await queryDecision(
-      { socketPath: inputs.opaSocket, timeoutMs: inputs.timeoutMs },
-      POLICY_PACKAGES.canary,
-      facts,
-    );
-  } catch (err) {
-    const message = `[OPA/CANARY] no decision: ${(err as Error).message}`;
-    record("gate", {
-      gate: "canary",
-      input: facts,
-      result: null,
-      decision_id: null,
-      duration_ms: Date.now() - started,
-      error: (err as Error).message,
-    });
-    record("mode_change", { from: "canary", to: "stable", allowed: false, reason: message });
-    throw new Error(message);
-  }
-  const overheadMs = afterStart - started + (Date.now() - windowEnd);
-  record("gate", {
-    gate: "canary",
-    input: facts,
-    result: verdict.decision,
-    decision_id: verdict.decisionId,
-    duration_ms: Date.now() - started,
-    overhead_ms: overheadMs,
+  const promotion = { stack: inputs.stack, type: "mode_change", from: "canary", to: "stable" } as const;
+  let overheadMs = 0;
+  const verdict = await decideGate(inputs, "canary", facts, {
+    startedAt: started,
+    extraFields: () => {
+      overheadMs = afterStart - started + (Date.now() - windowEnd);
+      return { overhead_ms: overheadMs };
+    },
+    onRefused: (reason, decisionId) =>
+      appendHistory(inputs.historyFile, {
+        ...promotion,
+        allowed: false,
+        reason,
+        ...(decisionId === null ? {} : { decision_id: decisionId }),
+      }),
   });
-  if (!verdict.decision.allow) {
-    const denied = new PolicyDeniedError("canary", verdict);
-    record("mode_change", {
-      from: "canary",
-      to: "stable",
-      allowed: false,
-      reason: denied.message,
-      decision_id: verdict.decisionId,
-    });
-    throw denied;
-  }
-  record("mode_change", { from: "canary", to: "stable", allowed: true, decision_id: verdict.decisionId });
+  appendHistory(inputs.historyFile, { ...promotion, allowed: true, decision_id: verdict.decisionId });
   return {
     ...verdict.decision,
     decisionId: verdict.decisionId,

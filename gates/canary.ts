@@ -3,29 +3,25 @@
 // computes error rate and P99 of the public traffic in between, and asks OPA. A denial fails `pulumi up`
 // before the app (which depends on this gate) is touched, so the app keeps its mode and its containers.
 import type * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../components/providers";
-import type { CanaryVerdict } from "./canary-provider";
+import * as path from "node:path";
+import { HostedResource, providerSource } from "../components/providers";
+import type { Mode } from "../lib/modes";
+import type { CanaryGateInputs, CanaryVerdict } from "./canary-provider";
 
-export interface CanaryGateArgs {
-  /** The mode the stack config asks for: canary or stable. */
-  mode: pulumi.Input<string>;
-  /** The replicas' admin listeners on 127.0.0.1, e.g. http://127.0.0.1:9100. */
-  adminUrls: pulumi.Input<pulumi.Input<string>[]>;
-  /** Length of the observation window in seconds. */
-  windowSeconds: pulumi.Input<number>;
-  opaSocket: pulumi.Input<string>;
-  timeoutMs: pulumi.Input<number>;
-  historyFile: pulumi.Input<string>;
-  stack: pulumi.Input<string>;
-}
+/** The provider module beside this resource, bundled for the dynamic-provider host. */
+export const CANARY_GATE_PROVIDER = providerSource<typeof import("./canary-provider")>(
+  path.join(__dirname, "canary-provider.ts"),
+  "canaryGateProvider",
+);
+
+export type CanaryGateArgs = { [K in keyof CanaryGateInputs]: pulumi.Input<CanaryGateInputs[K]> };
 
 export class CanaryGate extends HostedResource {
   /** The mode the app may run: it changes only once the gate has allowed (or needed no judgement). */
-  declare public readonly mode: pulumi.Output<string>;
+  declare public readonly mode: pulumi.Output<Mode>;
   declare public readonly verdict: pulumi.Output<CanaryVerdict | null>;
 
   constructor(name: string, args: CanaryGateArgs, opts?: pulumi.CustomResourceOptions) {
-    const provider = { file: "gates/canary-provider.ts", exportName: "canaryGateProvider" };
-    super("CanaryGate", provider, name, { ...args, verdict: undefined }, opts);
+    super("CanaryGate", CANARY_GATE_PROVIDER, name, { ...args, verdict: undefined }, opts);
   }
 }

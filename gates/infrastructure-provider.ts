@@ -5,14 +5,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { appendHistory } from "../lib/history";
 import { collectHostFacts } from "../lib/host-facts";
-import { OpaError, PolicyDeniedError, queryDecision } from "../lib/opa";
-import { POLICY_PACKAGES, type HostFacts, type PolicyCheck } from "../lib/types";
+import type { HostFacts, PolicyCheck } from "../lib/types";
+import { decideGate, type GateTarget } from "./decide";
 
-export interface InfrastructureGateInputs {
-  opaSocket: string;
-  timeoutMs: number;
-  historyFile: string;
-  stack: string;
+export interface InfrastructureGateInputs extends GateTarget {
+  /** A directory on the filesystem whose free space the policy judges (Docker's data root). */
   dockerRoot: string;
 }
 
@@ -29,39 +26,10 @@ export interface InfrastructureVerdict {
 /** Asks OPA about the host, records the decision, and throws when OPA denies or cannot answer. */
 async function decide(inputs: InfrastructureGateInputs): Promise<InfrastructureVerdict> {
   const facts = await collectHostFacts(inputs.dockerRoot);
-  const record = (fields: Record<string, unknown>) =>
-    appendHistory(inputs.historyFile, {
-      stack: inputs.stack,
-      type: "gate",
-      gate: "infrastructure",
-      input: facts,
-      ...fields,
-    });
-  const started = Date.now();
-  let verdict;
-  try {
-    verdict = await queryDecision(
-      { socketPath: inputs.opaSocket, timeoutMs: inputs.timeoutMs },
-      POLICY_PACKAGES.infrastructure,
-      facts,
-    );
-  } catch (err) {
-    const message = `[OPA/INFRASTRUCTURE] no decision: ${(err as Error).message}`;
-    record({
-      result: null,
-      decision_id: null,
-      duration_ms: Date.now() - started,
-      error: (err as OpaError).message,
-    });
-    appendHistory(inputs.historyFile, { stack: inputs.stack, type: "deploy_failed", reason: message });
-    throw new Error(message);
-  }
-  record({ result: verdict.decision, decision_id: verdict.decisionId, duration_ms: verdict.durationMs });
-  if (!verdict.decision.allow) {
-    const denied = new PolicyDeniedError("infrastructure", verdict);
-    appendHistory(inputs.historyFile, { stack: inputs.stack, type: "deploy_failed", reason: denied.message });
-    throw denied;
-  }
+  const verdict = await decideGate(inputs, "infrastructure", facts, {
+    onRefused: (reason) =>
+      appendHistory(inputs.historyFile, { stack: inputs.stack, type: "deploy_failed", reason }),
+  });
   return { ...verdict.decision, decisionId: verdict.decisionId, facts, checkedAt: new Date().toISOString() };
 }
 

@@ -2,30 +2,28 @@
 // CPU load, memory) to OPA and fails the update with OPA's violations when it denies. The app and nginx
 // depend on it, so a denial leaves them exactly as they were.
 import * as pulumi from "@pulumi/pulumi";
-import { HostedResource } from "../components/providers";
+import * as path from "node:path";
+import { HostedResource, providerSource } from "../components/providers";
 import { collectHostFacts } from "../lib/host-facts";
 import { PolicyDeniedError, queryDecision } from "../lib/opa";
 import { POLICY_PACKAGES } from "../lib/types";
 import type { InfrastructureGateInputs, InfrastructureVerdict } from "./infrastructure-provider";
 
-export interface InfrastructureGateArgs {
-  /** Host path of OPA's Unix socket. */
-  opaSocket: pulumi.Input<string>;
-  /** Limit for one OPA exchange, in ms. */
-  timeoutMs: pulumi.Input<number>;
-  /** The stack's history.jsonl. */
-  historyFile: pulumi.Input<string>;
-  stack: pulumi.Input<string>;
-  /** A directory on the filesystem whose free space the policy judges (Docker's data root). */
-  dockerRoot: pulumi.Input<string>;
-}
+/** The provider module beside this resource, bundled for the dynamic-provider host. */
+export const INFRASTRUCTURE_GATE_PROVIDER = providerSource<typeof import("./infrastructure-provider")>(
+  path.join(__dirname, "infrastructure-provider.ts"),
+  "infrastructureGateProvider",
+);
+
+export type InfrastructureGateArgs = {
+  [K in keyof InfrastructureGateInputs]: pulumi.Input<InfrastructureGateInputs[K]>;
+};
 
 export class InfrastructureGate extends HostedResource {
   declare public readonly verdict: pulumi.Output<InfrastructureVerdict>;
 
   constructor(name: string, args: InfrastructureGateArgs, opts?: pulumi.CustomResourceOptions) {
-    const provider = { file: "gates/infrastructure-provider.ts", exportName: "infrastructureGateProvider" };
-    super("InfrastructureGate", provider, name, { ...args, verdict: undefined }, opts);
+    super("InfrastructureGate", INFRASTRUCTURE_GATE_PROVIDER, name, { ...args, verdict: undefined }, opts);
   }
 }
 

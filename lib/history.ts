@@ -3,12 +3,13 @@
 // opened with O_APPEND, so concurrent writers never interleave.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { NewHistoryEvent, StoredFields, WrittenHistoryEvent } from "./history-events";
 
-export interface HistoryEvent {
-  v: 1;
-  /** ISO-8601, set by the writer. */
-  ts: string;
-  stack: string;
+/**
+ * A line as read back: written by any version of the code, so only the common fields are known; readers
+ * narrow it by `type` to the kinds of lib/history-events.ts, checking each field.
+ */
+export interface HistoryEvent extends StoredFields {
   type: string;
   [k: string]: unknown;
 }
@@ -24,13 +25,10 @@ export function historyPath(projectDir: string, stack: string): string {
 }
 
 /** Appends one event (the writer adds `v` and `ts`) and returns it as written. */
-export function appendHistory(
-  file: string,
-  event: { stack: string; type: string; [k: string]: unknown },
-): HistoryEvent {
-  checkNewEvent(event);
+export function appendHistory(file: string, event: NewHistoryEvent): WrittenHistoryEvent {
+  checkNewEvent(event as unknown as Record<string, unknown>);
   const { stack, type, ...fields } = event;
-  const written: HistoryEvent = { v: 1, ts: new Date().toISOString(), stack, type, ...fields };
+  const written = { v: 1, ts: new Date().toISOString(), stack, type, ...fields } as WrittenHistoryEvent;
   const line = Buffer.from(`${JSON.stringify(written)}\n`, "utf8");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, "a+", 0o644); // O_APPEND; readable for the torn-tail check

@@ -45,4 +45,4 @@ export const POLICY_PACKAGES = {
 } as const;
 export type GateName = keyof typeof POLICY_PACKAGES;
 
-export type Mode = "canary" | "stable";
+export type { Mode } from "./modes";

@@ -2,38 +2,13 @@
 // bench's gate-less baseline (bench/plain) both declare the components from these, so the baseline
 // cannot drift from what the stack really deploys.
 import type * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import type { AppArgs } from "../components/app";
 import type { NetworkPairArgs } from "../components/network";
 import type { NginxArgs } from "../components/nginx";
 import type { OpaServerArgs } from "../components/opa";
-import { loadManifest } from "./manifest";
-import {
-  APP_NETWORK_ALIAS,
-  NGINX_LISTEN_PORT,
-  planStack,
-  type HostFiles,
-  type StackPlan,
-} from "./plan";
-import { applyPortOverrides, readStackSettings } from "./stack-settings";
-
-/** The plan of a stack from its config: settings validated, manifest loaded with the port overrides. */
-export function loadStackPlan(opts: {
-  project: string;
-  stack: string;
-  projectDir: string;
-  config: (key: string) => string | undefined;
-}): StackPlan {
-  const settings = readStackSettings(opts.config);
-  const manifestFile = path.resolve(opts.projectDir, opts.config("manifest") ?? "manifest.yaml");
-  return planStack({
-    project: opts.project,
-    stack: opts.stack,
-    mode: settings.mode,
-    manifest: applyPortOverrides(loadManifest(manifestFile), settings),
-    projectDir: opts.projectDir,
-  });
-}
+import type { Mode } from "../lib/modes";
+import type { HostFiles } from "./host-files";
+import { APP_NETWORK_ALIAS, NGINX_LISTEN_PORT, type StackPlan } from "./plan";
 
 export function networkPairArgs(plan: StackPlan): NetworkPairArgs {
   return { publicName: plan.names.publicNetwork, internalName: plan.names.internalNetwork };
@@ -64,7 +39,7 @@ export function appArgs(
   plan: StackPlan,
   files: HostFiles,
   publicNetwork: pulumi.Input<string>,
-  mode: pulumi.Input<string>,
+  mode: pulumi.Input<Mode>,
 ): AppArgs {
   const { manifest } = plan;
   return {

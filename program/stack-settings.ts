@@ -2,7 +2,7 @@
 // program, `npm run validate` and tests share one set of rules. The caller passes a getter such as
 // `(key) => new pulumi.Config().get(key)`; keys are unqualified ("mode"), messages name them qualified.
 import { ManifestError, manifestProblems, type Manifest } from "./manifest";
-import type { Mode } from "../lib/types";
+import { DEFAULT_MODE, MODES, type Mode } from "../lib/modes";
 
 export interface StackSettings {
   mode: "canary" | "stable";
@@ -13,8 +13,6 @@ export interface StackSettings {
 }
 
 export const CONFIG_NAMESPACE = "swiftdeploy";
-export const MODES: readonly Mode[] = ["canary", "stable"];
-const DEFAULT_MODE: Mode = "canary";
 
 /** Invalid stack config. `problems` holds one sentence per bad key; the message lists them all. */
 export class StackSettingsError extends Error {

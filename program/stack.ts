@@ -1,6 +1,7 @@
 // The stack's wiring: networks, OPA, infrastructure gate, canary gate, app, nginx, audit record. index.ts
-// loads this module once the providers are registered (see there); lib/ derives names, ports,
-// host files and component arguments; components/ and gates/ declare the resources.
+// loads this module once the providers are registered (see there); plan.ts, host-files.ts and
+// component-args.ts beside it derive names, ports, host files and arguments; components/ and gates/
+// declare the resources.
 import * as pulumi from "@pulumi/pulumi";
 import { AuditRecord } from "../components/audit";
 import { App } from "../components/app";
@@ -8,10 +9,12 @@ import { NetworkPair } from "../components/network";
 import { Nginx } from "../components/nginx";
 import { OpaServer } from "../components/opa";
 import { CanaryGate } from "../gates/canary";
+import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
-import { prepareHostFiles, type StackPlan } from "./plan";
+import { prepareHostFiles } from "./host-files";
+import type { StackPlan } from "./plan";
 
 /** Declares every resource of the stack; returns the outputs that come from resources. */
 export function declareStack(
@@ -26,7 +29,7 @@ export function declareStack(
   const { manifest, paths } = plan;
   // The providers index.ts registered first; components hand them to their children by package.
   const providers = { providers: [dynamicHost, docker, command] };
-  const gateTarget = {
+  const gateTarget: GateTarget = {
     opaSocket: paths.opaSocket,
     timeoutMs: manifest.gates.opa_timeout_ms,
     historyFile: paths.historyFile,

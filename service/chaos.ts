@@ -2,14 +2,12 @@
 // state to public requests. A bad body never reaches the state: parseChaos either returns a whole valid
 // state or throws a ChaosInputError with the reason.
 import type { Context, Middleware } from "koa";
+import type { ChaosMode } from "../lib/metric-codes";
 
 export type ChaosState =
   { mode: "none" } | { mode: "slow"; duration_ms: number } | { mode: "error"; rate: number };
 
-export type ChaosMode = ChaosState["mode"];
-
-/** Value of the `chaos_active` gauge for each mode. */
-export const CHAOS_LEVEL: Record<ChaosMode, number> = { none: 0, slow: 1, error: 2 };
+export type { ChaosMode };
 
 export const MAX_SLOW_MS = 10_000;
 

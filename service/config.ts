@@ -1,17 +1,10 @@
 // The service's configuration comes only from the environment, and is checked once at start: a container
 // with a typo in its env should die at once with the variable's name, not serve the wrong mode.
 import { isIP } from "node:net";
-import type { Mode } from "../lib/types";
+import { APP_ENV, type AppSettings } from "../lib/app-environment";
+import { isMode, MODES, type Mode } from "../lib/modes";
 
-export interface ServiceConfig {
-  serviceName: string;
-  version: string;
-  mode: Mode;
-  /** Public listener (the ingress proxies to it). */
-  appPort: number;
-  /** Admin listener: /metrics, /chaos, /healthz. Never exposed through the ingress. */
-  adminPort: number;
-  chaosEnabled: boolean;
+export interface ServiceConfig extends AppSettings {
   /** Address both listeners bind; 0.0.0.0 in the container, 127.0.0.1 in tests. */
   listenHost: string;
 }
@@ -19,8 +12,6 @@ export interface ServiceConfig {
 type Env = Record<string, string | undefined>;
 
 export class ConfigError extends Error {}
-
-const MODES: readonly Mode[] = ["canary", "stable"];
 
 function describe(value: string | undefined): string {
   return value === undefined ? "nothing (unset)" : JSON.stringify(value);
@@ -37,9 +28,8 @@ function requiredString(env: Env, name: string): string {
 }
 
 function mode(env: Env): Mode {
-  const value = env.APP_MODE;
-  const found = MODES.find((m) => m === value);
-  return found ?? fail("APP_MODE", MODES.join(" or "), value);
+  const value = env[APP_ENV.mode];
+  return isMode(value) ? value : fail(APP_ENV.mode, MODES.join(" or "), value);
 }
 
 function port(env: Env, name: string, fallback: number): number {
@@ -67,16 +57,16 @@ function host(env: Env, name: string, fallback: string): string {
 /** Reads and validates the environment; throws a ConfigError naming the first bad variable and its value. */
 export function readConfig(env: Env): ServiceConfig {
   const config: ServiceConfig = {
-    serviceName: requiredString(env, "SERVICE_NAME"),
-    version: requiredString(env, "APP_VERSION"),
+    serviceName: requiredString(env, APP_ENV.serviceName),
+    version: requiredString(env, APP_ENV.version),
     mode: mode(env),
-    appPort: port(env, "APP_PORT", 3000),
-    adminPort: port(env, "ADMIN_PORT", 9100),
-    chaosEnabled: flag(env, "CHAOS_ENABLED", true),
+    appPort: port(env, APP_ENV.appPort, 3000),
+    adminPort: port(env, APP_ENV.adminPort, 9100),
+    chaosEnabled: flag(env, APP_ENV.chaosEnabled, true),
     listenHost: host(env, "LISTEN_HOST", "0.0.0.0"),
   };
   if (config.adminPort === config.appPort) {
-    fail("ADMIN_PORT", `different from APP_PORT (${config.appPort})`, env.ADMIN_PORT);
+    fail(APP_ENV.adminPort, `different from ${APP_ENV.appPort} (${config.appPort})`, env[APP_ENV.adminPort]);
   }
   return config;
 }

@@ -4,8 +4,9 @@
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware } from "koa";
 import { Gauge, collectDefaultMetrics, type Registry } from "prom-client";
-import type { Mode } from "../lib/types";
-import { CHAOS_LEVEL, type ChaosState } from "./chaos";
+import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE } from "../lib/metric-codes";
+import type { Mode } from "../lib/modes";
+import type { ChaosState } from "./chaos";
 import { HttpSeriesTable, registerDurationHistogram, registerRequestCounter } from "./http-series";
 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -35,15 +36,13 @@ export function registerMetrics(options: MetricsOptions): HttpSeriesTable {
       this.set((performance.now() - startedAt) / 1000);
     },
   });
-  new Gauge({ name: "app_mode", help: "Deployment mode: 0 stable, 1 canary.", registers: [registry] }).set(
-    mode === "canary" ? 1 : 0,
-  );
+  new Gauge({ name: "app_mode", help: APP_MODE_HELP, registers: [registry] }).set(APP_MODE_CODE[mode]);
   new Gauge({
     name: "chaos_active",
-    help: "Active chaos mode: 0 none, 1 slow, 2 error.",
+    help: CHAOS_ACTIVE_HELP,
     registers: [registry],
     collect() {
-      this.set(CHAOS_LEVEL[chaos().mode]);
+      this.set(CHAOS_CODE[chaos().mode]);
     },
   });
   const table = new HttpSeriesTable(DURATION_BUCKETS);

@@ -9,14 +9,9 @@ import { App } from "../../components/app";
 import { NetworkPair } from "../../components/network";
 import { Nginx } from "../../components/nginx";
 import { OpaServer } from "../../components/opa";
-import {
-  appArgs,
-  loadStackPlan,
-  networkPairArgs,
-  nginxArgs,
-  opaServerArgs,
-} from "../../program/component-args";
-import { prepareHostFiles } from "../../program/plan";
+import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "../../program/component-args";
+import { prepareHostFiles } from "../../program/host-files";
+import { loadStackPlan } from "../../program/plan";
 
 const config = new pulumi.Config("swiftdeploy");
 const plan = loadStackPlan({

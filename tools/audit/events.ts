@@ -1,7 +1,24 @@
 // Reading history.jsonl events for the report. Events come from several writers and versions of the code, so
 // every field is checked before use: a field of the wrong type reads as missing, never as a crash.
 import type { HistoryEvent } from "../../lib/history";
+import type {
+  GateEvent as GateEventFields,
+  HistoryEventBody,
+  ModeChangeEvent,
+  ScrapeEvent,
+  StoredFields,
+} from "../../lib/history-events";
 import type { PolicyDecision } from "../../lib/types";
+
+/**
+ * A stored line read as the kind `E` of lib/history-events.ts: its field names come from there (a renamed
+ * field fails the type check here), its values are still to be checked.
+ */
+type Stored<E extends HistoryEventBody> = { [K in keyof E]?: unknown } & StoredFields;
+
+function stored<E extends HistoryEventBody>(e: HistoryEvent): Stored<E> {
+  return e as Stored<E>;
+}
 
 export function str(value: unknown): string | null {
   return typeof value === "string" ? value : null;
@@ -21,7 +38,8 @@ export interface GateEvent {
   error: string | null;
 }
 
-export function gateEvent(e: HistoryEvent): GateEvent {
+export function gateEvent(line: HistoryEvent): GateEvent {
+  const e = stored<GateEventFields>(line);
   return {
     ts: e.ts,
     gate: str(e.gate) ?? "unknown",
@@ -58,7 +76,8 @@ export interface ModeChange {
   reason: string | null;
 }
 
-export function modeChange(e: HistoryEvent): ModeChange {
+export function modeChange(line: HistoryEvent): ModeChange {
+  const e = stored<ModeChangeEvent>(line);
   return {
     ts: e.ts,
     from: str(e.from) ?? "?",
@@ -85,7 +104,8 @@ export interface ScrapeValues {
   errors: number | null;
 }
 
-export function scrapeValues(e: HistoryEvent): ScrapeValues {
+export function scrapeValues(line: HistoryEvent): ScrapeValues {
+  const e = stored<ScrapeEvent>(line);
   return {
     ts: e.ts,
     errorRatePercent: num(e.error_rate_percent),

@@ -1,3 +1,4 @@
+import { chaosName, modeName } from "../../lib/metric-codes";
 import { canaryFacts, parseTrafficSample, windowStats, type TrafficSample } from "../../lib/metrics";
 import { POLICY_PACKAGES, type GateName, type HostFacts, type PolicyDecision } from "../../lib/types";
 import {
@@ -156,20 +157,6 @@ function replicaStatus(result: ScrapeResult): ReplicaStatus {
   if ("error" in result) return { url: result.url, up: false, error: result.error };
   const { mode, chaos, uptimeSeconds } = result.sample;
   return { url: result.url, up: true, mode: modeName(mode), chaos: chaosName(chaos), uptimeSeconds };
-}
-
-/** app_mode: 0 stable, 1 canary (DESIGN.md, "Metrics"). */
-export function modeName(value: number | null): string {
-  if (value === 0) return "stable";
-  if (value === 1) return "canary";
-  return value === null ? "unknown" : `app_mode ${value}`;
-}
-
-/** chaos_active: 0 none, 1 slow, 2 error. */
-export function chaosName(value: number | null): string {
-  const names = ["none", "slow", "error"];
-  if (value !== null && Number.isInteger(value) && names[value]) return names[value];
-  return value === null ? "unknown" : `chaos_active ${value}`;
 }
 
 function totalsOf(samples: TrafficSample[]): Snapshot["totals"] {

@@ -1,5 +1,6 @@
 import { collectHostFacts } from "../../lib/host-facts";
 import { queryDecision } from "../../lib/opa";
+import { fetchMetrics } from "../../lib/scrape";
 import type { CollectorDeps } from "./collect";
 
 export interface LiveOptions {
@@ -27,27 +28,4 @@ export function liveDeps(options: LiveOptions): CollectorDeps {
     },
     now: () => Date.now(),
   };
-}
-
-export async function fetchMetrics(adminUrl: string, timeoutMs: number): Promise<string> {
-  const url = `${adminUrl.replace(/\/+$/, "")}/metrics`;
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new Error(`GET ${url}: ${fetchFailure(err, timeoutMs)}`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`GET ${url}: HTTP ${response.status}`);
-  }
-  return response.text();
-}
-
-/** fetch() hides the useful part (ECONNREFUSED, the address) in `cause`. */
-function fetchFailure(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && err.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
-  const cause = err instanceof Error ? (err.cause as { message?: unknown } | undefined) : undefined;
-  if (typeof cause?.message === "string") return cause.message;
-  return err instanceof Error ? err.message : String(err);
 }

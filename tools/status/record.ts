@@ -1,4 +1,5 @@
 import { appendHistory } from "../../lib/history";
+import type { ScrapeEvent } from "../../lib/history-events";
 import { round2 } from "../../lib/numbers";
 import { errorMessage } from "./collect";
 import { upReplicas, youngestUptime, type Snapshot } from "./snapshot";
@@ -7,7 +8,7 @@ import { upReplicas, youngestUptime, type Snapshot } from "./snapshot";
  * The history.jsonl fields of one scrape (event type "scrape"), or null when no replica answered: there is
  * nothing scraped to record then. The rates are null on a first scrape, which has no interval yet.
  */
-export function scrapeEventFields(s: Snapshot): Record<string, unknown> | null {
+export function scrapeEventFields(s: Snapshot): Omit<ScrapeEvent, "type"> | null {
   const up = upReplicas(s);
   if (up.length === 0) return null;
   const t = s.traffic.state === "measured" ? s.traffic : null;

@@ -8,16 +8,20 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { providerModuleText, type ProviderSource } from "../../../components/providers";
+import { READINESS_PROVIDER } from "../../../components/readiness";
+import { CANARY_GATE_PROVIDER } from "../../../gates/canary";
+import { INFRASTRUCTURE_GATE_PROVIDER } from "../../../gates/infrastructure";
 import { readHistory } from "../../../lib/history";
 import { copyProject } from "../../support/project-copy";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../../..");
 const RUNNER = path.join(__dirname, "fixtures", "run-bundled-provider.cjs");
+// The very sources the resources name: a provider module moved or renamed fails here, not at `pulumi up`.
 const PROVIDERS: Record<string, ProviderSource> = {
-  infrastructure: { file: "gates/infrastructure-provider.ts", exportName: "infrastructureGateProvider" },
-  canary: { file: "gates/canary-provider.ts", exportName: "canaryGateProvider" },
-  readiness: { file: "components/readiness-provider.ts", exportName: "readinessProvider" },
+  infrastructure: INFRASTRUCTURE_GATE_PROVIDER,
+  canary: CANARY_GATE_PROVIDER,
+  readiness: READINESS_PROVIDER,
 };
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynamic-host-"));
@@ -66,7 +70,8 @@ describe("a provider bundle", () => {
     const copy = copyProject("swiftdeploy-bundle-");
     try {
       for (const [name, source] of Object.entries(PROVIDERS)) {
-        expect(await providerModuleText(source, copy)).toBe(texts[name]);
+        const moved = { ...source, file: path.join(copy, path.relative(ROOT, source.file)) };
+        expect(await providerModuleText(moved, copy)).toBe(texts[name]);
       }
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });

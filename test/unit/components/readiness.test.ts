@@ -4,7 +4,12 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { probeOnce, readinessProvider, waitUntilReady, type Probe } from "../../../components/readiness-provider";
+import {
+  probeOnce,
+  readinessProvider,
+  waitUntilReady,
+  type Probe,
+} from "../../../components/readiness-provider";
 import { freePort } from "../../support/ports";
 
 const servers: http.Server[] = [];

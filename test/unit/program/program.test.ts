@@ -365,7 +365,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(inputs.update).toBe(`${append} deploy "$DEPLOYED"`);
     expect(inputs.delete).toBe(`${append} teardown '{}'`);
     expect(inputs.dir).toBe(projectDir);
-    expect(fs.existsSync(path.join(projectDir, "scripts", "history-append.ts"))).toBe(true);
+    expect(fs.existsSync(path.join(projectDir, "components", "audit-append.ts"))).toBe(true);
   });
 
   it("records in each deploy event the mode, the version and the ids of the containers that run", () => {

@@ -1,0 +1,118 @@
+// The Docker Compose baseline of the deploy bench: a compose file rendered from the same stack plan (with
+// bench/docker-compose.yml.liquid, beside this file), and a Compose project that brings it up and down.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Liquid } from "liquidjs";
+import { appHealthProbe } from "../components/app";
+import { nginxHealthProbe } from "../components/nginx";
+import { opaHealthProbe, opaRunArgs } from "../components/opa";
+import { listFiles } from "../program/build-context";
+import { HEALTHCHECK } from "../components/supervised";
+import { appEnvironment } from "../lib/app-environment";
+import { nginxConfig, NGINX_LISTEN_PORT, APP_NETWORK_ALIAS, type StackPlan } from "../program/plan";
+import { runTimed, type TimedRun } from "./process";
+
+export interface ComposeImages {
+  opa: string;
+  app: string;
+  nginx: string;
+}
+
+const SOCKET_DIR_IN_CONTAINER = "/run/opa";
+
+/**
+ * The compose file for a stack plan, rendered with liquidjs from bench/docker-compose.yml.liquid. It
+ * mirrors what components/ declare: OPA's command, the healthchecks and their timings come from there, the
+ * app's environment from lib/app-environment.ts as the component builds it.
+ */
+export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: string): string {
+  const { manifest, names, paths } = plan;
+  const socket = `${SOCKET_DIR_IN_CONTAINER}/opa.sock`;
+  const policyFiles = listFiles(paths.policiesDir)
+    .filter((f) => !f.endsWith("_test.rego"))
+    .sort()
+    .map((host) => ({ host, name: path.basename(host) }));
+  const vars = {
+    project: `${names.opaContainer.replace(/-opa$/, "")}`,
+    health: {
+      interval: HEALTHCHECK.interval,
+      timeout: HEALTHCHECK.timeout,
+      start_period: HEALTHCHECK.startPeriod,
+      retries: HEALTHCHECK.retries,
+    },
+    networks: { public: names.publicNetwork, internal: names.internalNetwork },
+    opa: {
+      container: names.opaContainer,
+      image: images.opa,
+      user,
+      command: ["/bin/sh", "-c", `rm -f ${socket} && exec opa ${opaRunArgs().join(" ")}`],
+      socket_dir: paths.opaSocketDir,
+      socket_dir_in_container: SOCKET_DIR_IN_CONTAINER,
+      policy_files: policyFiles,
+      healthcheck: ["CMD", ...opaHealthProbe(socket)],
+    },
+    app: {
+      image: images.app,
+      environment: appEnvironment({
+        serviceName: manifest.service.name,
+        version: manifest.service.version,
+        mode: plan.mode,
+        appPort: manifest.app.port,
+        adminPort: manifest.app.admin_port,
+        chaosEnabled: manifest.app.chaos_enabled,
+      }),
+      alias: APP_NETWORK_ALIAS,
+      admin_port: manifest.app.admin_port,
+      healthcheck: ["CMD", ...appHealthProbe(manifest.app.port)],
+      replicas: plan.adminHostPorts.map((port, index) => ({
+        index,
+        container: names.appContainer(index),
+        admin_host_port: port,
+      })),
+    },
+    nginx: {
+      container: names.nginxContainer,
+      image: images.nginx,
+      bind: manifest.ingress.bind,
+      port: manifest.ingress.port,
+      listen_port: NGINX_LISTEN_PORT,
+      config_file: paths.nginxConfigFile,
+      healthcheck: ["CMD", ...nginxHealthProbe(NGINX_LISTEN_PORT)],
+    },
+  };
+  const engine = new Liquid({
+    root: __dirname,
+    strictVariables: true,
+    strictFilters: true,
+  });
+  return engine.renderFileSync("docker-compose.yml.liquid", vars);
+}
+
+/** A Compose project whose files live in the plan's state folder. */
+export class ComposeProject {
+  readonly file: string;
+
+  constructor(
+    readonly plan: StackPlan,
+    images: ComposeImages,
+    user: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    fs.mkdirSync(plan.paths.opaSocketDir, { recursive: true });
+    fs.writeFileSync(plan.paths.nginxConfigFile, nginxConfig(plan));
+    this.file = path.join(plan.paths.stateDir, "docker-compose.yml");
+    fs.writeFileSync(this.file, renderComposeFile(plan, images, user));
+  }
+
+  compose(args: string[]): Promise<TimedRun> {
+    return runTimed("docker", ["compose", "-f", this.file, ...args], { env: this.env, timeoutMs: 120_000 });
+  }
+
+  up(wait: boolean): Promise<TimedRun> {
+    return this.compose(["up", "-d", ...(wait ? ["--wait"] : [])]);
+  }
+
+  down(): Promise<TimedRun> {
+    return this.compose(["down", "--remove-orphans", "--timeout", "10"]);
+  }
+}

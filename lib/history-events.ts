@@ -1,0 +1,95 @@
+// The events of history.jsonl, one type per kind: the gates, the audit record's CLI and the dashboard write
+// them through appendHistory (lib/history.ts); the audit report reads them (tools/audit/events.ts). Extend,
+// never break: a field once written keeps its name and meaning.
+import type { Mode } from "./modes";
+import type { GateName, PolicyDecision } from "./types";
+
+/** A gate asked OPA (or tried to): what it asked, what OPA answered, how long it took. */
+export interface GateEvent {
+  type: "gate";
+  gate: GateName;
+  input: unknown;
+  /** OPA's decision; null when OPA gave none (then `error` says why). */
+  result: PolicyDecision | null;
+  decision_id: string | null;
+  duration_ms: number;
+  error?: string;
+  /** The canary gate's time beyond its observation window. */
+  overhead_ms?: number;
+}
+
+/** What runs after a `pulumi up` that changed it (the audit record's create/update). */
+export interface DeployEvent {
+  type: "deploy";
+  mode?: string;
+  version?: string;
+  /** Container ids, comma-separated. */
+  app?: string;
+  nginx?: string;
+}
+
+/** A `pulumi up` that a gate stopped. */
+export interface DeployFailedEvent {
+  type: "deploy_failed";
+  reason: string;
+}
+
+/** A change of the app's mode, allowed or refused. */
+export interface ModeChangeEvent {
+  type: "mode_change";
+  from: Mode;
+  to: Mode;
+  allowed: boolean;
+  reason?: string;
+  decision_id?: string | null;
+}
+
+/** One dashboard refresh: the replicas' public traffic over the interval since the last one. */
+export interface ScrapeEvent {
+  type: "scrape";
+  requests: number | null;
+  errors: number | null;
+  error_rate_percent: number | null;
+  p99_latency_ms: number | null;
+  requests_per_second: number | null;
+  window_seconds: number | null;
+  mode: string;
+  chaos: string;
+  uptime_seconds: number | null;
+}
+
+/** The stack was destroyed. */
+export interface TeardownEvent {
+  type: "teardown";
+}
+
+export type HistoryEventBody =
+  GateEvent | DeployEvent | DeployFailedEvent | ModeChangeEvent | ScrapeEvent | TeardownEvent;
+export type HistoryEventType = HistoryEventBody["type"];
+
+export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
+  "gate",
+  "deploy",
+  "deploy_failed",
+  "mode_change",
+  "scrape",
+  "teardown",
+];
+
+export function isHistoryEventType(value: unknown): value is HistoryEventType {
+  return HISTORY_EVENT_TYPES.some((t) => t === value);
+}
+
+/** An event as a writer hands it to appendHistory: the writer adds `v` and `ts`. */
+export type NewHistoryEvent = HistoryEventBody & { stack: string };
+
+/** The fields every stored line has, whatever its kind. */
+export interface StoredFields {
+  v: 1;
+  /** ISO-8601, set by the writer. */
+  ts: string;
+  stack: string;
+}
+
+/** An event as written. */
+export type WrittenHistoryEvent = NewHistoryEvent & StoredFields;
