@@ -7,7 +7,9 @@
 import { Config } from "@pulumi/pulumi/config";
 import { getProject, getStack } from "@pulumi/pulumi/metadata";
 import { output } from "@pulumi/pulumi/output";
-import { loadStackPlan } from "./program/plan";
+// The language host has loaded this one too: its handler of uncaught errors tells RunErrors apart.
+import { RunError } from "@pulumi/pulumi/errors";
+import { isInputError, loadStackPlan, type StackPlan } from "./program/plan";
 import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./components/providers";
 
 // The language host installs source-map-support, and Pulumi formats a full stack trace for every resource
@@ -16,13 +18,7 @@ import { afterRegistrationsSent, DynamicHost, PackageProvider } from "./componen
 Reflect.deleteProperty(Error, "prepareStackTrace");
 
 const config = new Config("swiftdeploy");
-// An invalid config or manifest throws here, before anything is registered.
-const plan = loadStackPlan({
-  project: getProject(),
-  stack: getStack(),
-  projectDir: __dirname,
-  config: (key) => config.get(key),
-});
+const plan = loadPlan();
 
 const providers = {
   dynamicHost: new DynamicHost("dynamic-host"),
@@ -34,8 +30,26 @@ const stack = afterRegistrationsSent()
   .then(({ declareStack }) => declareStack(plan, providers));
 
 export const publicUrl = plan.publicUrl;
-export const adminUrls = plan.adminUrls;
+export const adminUrls = output(stack.then((s) => s.adminUrls));
 export const opaSocket = plan.paths.opaSocket;
 export const mode = output(stack.then((s) => s.mode));
 export const historyFile = plan.paths.historyFile;
 export const infrastructureVerdict = output(stack.then((s) => s.infrastructureVerdict));
+
+/**
+ * An invalid config or manifest stops the program here, before anything is registered. Pulumi prints a
+ * RunError as its message alone, which names each bad key and value: no "unhandled exception", no stack
+ * trace. Anything else is a bug and keeps its stack.
+ */
+function loadPlan(): StackPlan {
+  try {
+    return loadStackPlan({
+      project: getProject(),
+      stack: getStack(),
+      projectDir: __dirname,
+      config: (key) => config.get(key),
+    });
+  } catch (err) {
+    throw isInputError(err) ? new RunError(err.message) : err;
+  }
+}

@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          // Removes what a killed earlier run left (Docker objects, project copies, port locks).
+          globalSetup: ["test/integration/support/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 900_000,
           hookTimeout: 900_000,

@@ -5,11 +5,13 @@ import * as path from "node:path";
 import { Liquid } from "liquidjs";
 import { appHealthProbe } from "../components/app";
 import { nginxHealthProbe } from "../components/nginx";
-import { opaHealthProbe, opaRunArgs } from "../components/opa";
+import { opaContainerCommand, opaHealthProbe } from "../components/opa";
 import { listFiles } from "../program/build-context";
 import { HEALTHCHECK } from "../components/supervised";
 import { appEnvironment } from "../lib/app-environment";
-import { nginxConfig, NGINX_LISTEN_PORT, APP_NETWORK_ALIAS, type StackPlan } from "../program/plan";
+import { CONFIG_DIR_IN_CONTAINER, CONFIG_FILE } from "../components/ingress-config-provider";
+import { adminPorts } from "../program/manifest";
+import { nginxConfig, NGINX_LISTEN_PORT, type StackPlan } from "../program/plan";
 import { runTimed, type TimedRun } from "./process";
 
 export interface ComposeImages {
@@ -19,6 +21,8 @@ export interface ComposeImages {
 }
 
 const SOCKET_DIR_IN_CONTAINER = "/run/opa";
+/** Compose's way: every replica also answers to one alias, and is published on fixed admin ports. */
+const APP_NETWORK_ALIAS = "app";
 
 /**
  * The compose file for a stack plan, rendered with liquidjs from bench/docker-compose.yml.liquid. It
@@ -45,7 +49,7 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       container: names.opaContainer,
       image: images.opa,
       user,
-      command: ["/bin/sh", "-c", `rm -f ${socket} && exec opa ${opaRunArgs().join(" ")}`],
+      command: opaContainerCommand(socket),
       socket_dir: paths.opaSocketDir,
       socket_dir_in_container: SOCKET_DIR_IN_CONTAINER,
       policy_files: policyFiles,
@@ -64,9 +68,9 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       alias: APP_NETWORK_ALIAS,
       admin_port: manifest.app.admin_port,
       healthcheck: ["CMD", ...appHealthProbe(manifest.app.port)],
-      replicas: plan.adminHostPorts.map((port, index) => ({
+      replicas: adminPorts(manifest).map((port, index) => ({
         index,
-        container: names.appContainer(index),
+        container: names.appContainer("compose", index),
         admin_host_port: port,
       })),
     },
@@ -76,7 +80,8 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
       bind: manifest.ingress.bind,
       port: manifest.ingress.port,
       listen_port: NGINX_LISTEN_PORT,
-      config_file: paths.nginxConfigFile,
+      config_dir: paths.nginxConfigDir,
+      config_dir_in_container: CONFIG_DIR_IN_CONTAINER,
       healthcheck: ["CMD", ...nginxHealthProbe(NGINX_LISTEN_PORT)],
     },
   };
@@ -99,7 +104,10 @@ export class ComposeProject {
     private readonly env: NodeJS.ProcessEnv,
   ) {
     fs.mkdirSync(plan.paths.opaSocketDir, { recursive: true });
-    fs.writeFileSync(plan.paths.nginxConfigFile, nginxConfig(plan));
+    fs.mkdirSync(plan.paths.nginxConfigDir, { recursive: true });
+    const servers = adminPorts(plan.manifest).map((_, i) => plan.names.appContainer("compose", i));
+    const config = nginxConfig(plan, servers).text;
+    fs.writeFileSync(path.join(plan.paths.nginxConfigDir, CONFIG_FILE), config);
     this.file = path.join(plan.paths.stateDir, "docker-compose.yml");
     fs.writeFileSync(this.file, renderComposeFile(plan, images, user));
   }

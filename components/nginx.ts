@@ -1,22 +1,20 @@
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SUPERVISED_OPTIONS, supervised } from "./supervised";
+import { CONFIG_DIR_IN_CONTAINER } from "./ingress-config-provider";
 import { Readiness } from "./readiness";
+import { SINGLETON_OPTIONS, supervised } from "./supervised";
 
 export interface NginxArgs {
   /** Docker name of the nginx container. */
   containerName: string;
   /** Docker name (repository) of the nginx image. */
   imageName: string;
-  /** Build context: Dockerfile with Debian's nginx. */
+  /** Build context: Dockerfile with Debian's nginx, the bootstrap config and the start script. */
   buildContext: string;
   /** Content hash of the build context; a change rebuilds the image. */
   imageHash: string;
-  /** The rendered nginx.conf. */
-  config: string;
-  /** Host file holding the rendered config, for `nginx -t`. */
-  configFile: string;
+  /** Host folder holding the config nginx serves, mounted into the container (a folder: renames show). */
+  configDir: string;
   /** The public network shared with the app. */
   publicNetwork: pulumi.Input<string>;
   /** Host address and port the ingress is published on. */
@@ -29,9 +27,13 @@ export interface NginxArgs {
 }
 
 /** nginx's own health route (templates/nginx.conf.liquid), answered by nginx without the app. */
-const NGINX_HEALTH_PATH = "/nginx-health";
+export const NGINX_HEALTH_PATH = "/nginx-health";
 
-/** The ingress: Debian's nginx with the rendered config, checked with `nginx -t` before it is (re)created. */
+/**
+ * The ingress: Debian's nginx serving the config in a mounted folder. Config changes never replace it: the
+ * rollout step (components/ingress-config.ts) tests the new config and reloads it. It is replaced only when
+ * its image, ports or healthcheck change, and then first removed: only one container can hold the port.
+ */
 export class Nginx extends pulumi.ComponentResource {
   public readonly container: docker.Container;
   /** Done when nginx answers /nginx-health on the public port. */
@@ -46,17 +48,6 @@ export class Nginx extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // The very nginx that will serve the config checks it, in a throwaway container with no network.
-    const configTest = new command.local.Command(
-      `${name}-config-test`,
-      {
-        create: pulumi.interpolate`docker run --rm --network none -v "${args.configFile}:/etc/nginx/nginx.conf:ro" ${image.imageId} nginx -t -q`,
-        triggers: [args.config, image.imageId],
-        logging: "stderr",
-      },
-      { parent: this },
-    );
-
     this.container = new docker.Container(
       `${name}-server`,
       {
@@ -64,10 +55,10 @@ export class Nginx extends pulumi.ComponentResource {
         image: image.imageId,
         networksAdvanced: [{ name: args.publicNetwork }],
         ports: [{ internal: args.listenPort, external: args.port, ip: args.bind }],
-        uploads: [{ file: "/etc/nginx/nginx.conf", content: args.config }],
+        volumes: [{ hostPath: args.configDir, containerPath: CONFIG_DIR_IN_CONTAINER }],
         ...supervised(nginxHealthProbe(args.listenPort)),
       },
-      { parent: this, dependsOn: [configTest], ...SUPERVISED_OPTIONS },
+      { parent: this, ...SINGLETON_OPTIONS },
     );
 
     this.ready = new Readiness(

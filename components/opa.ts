@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { SUPERVISED_OPTIONS, supervised } from "./supervised";
+import { SINGLETON_OPTIONS, supervised } from "./supervised";
 import { Readiness } from "./readiness";
 
 export interface OpaServerArgs {
@@ -74,14 +74,13 @@ export class OpaServer extends pulumi.ComponentResource {
         name: args.containerName,
         image: image.imageId,
         user: args.user,
-        // A socket left by a previous container would make OPA's listen fail.
-        command: ["/bin/sh", "-c", `rm -f ${SOCKET_IN_CONTAINER} && exec opa ${opaRunArgs().join(" ")}`],
+        command: opaContainerCommand(),
         networksAdvanced: [{ name: args.internalNetwork }],
         volumes: [{ hostPath: args.socketDir, containerPath: path.dirname(SOCKET_IN_CONTAINER) }],
         uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
         ...supervised(opaHealthProbe(SOCKET_IN_CONTAINER)),
       },
-      { parent: this, dependsOn: [policyTests], ...SUPERVISED_OPTIONS },
+      { parent: this, dependsOn: [policyTests], ...SINGLETON_OPTIONS },
     );
 
     this.ready = new Readiness(
@@ -97,17 +96,44 @@ export class OpaServer extends pulumi.ComponentResource {
   }
 }
 
-/** `opa run` as a server on the Unix socket only, with decision logs (every answer has a decision_id). */
-export function opaRunArgs(): string[] {
+/**
+ * `opa run` as a server on the Unix socket only, with decision logs (every answer has a decision_id), and
+ * with OPA's own authorization: `system.authz` (policies/authz.rego, loaded with the other policies at
+ * start) lets through `GET /health` and `POST` to the gates' decisions and refuses everything else with
+ * 401, writes of data and policies included. The socket itself is the owner's only (0600).
+ */
+export function opaRunArgs(socket = SOCKET_IN_CONTAINER, policiesDir = "/policies"): string[] {
   return [
     "run",
     "--server",
     "--addr",
-    `unix://${SOCKET_IN_CONTAINER}`,
+    `unix://${socket}`,
+    "--authorization=basic",
+    "--unix-socket-perm",
+    "0600",
     "--set",
     "decision_logs.console=true",
-    "/policies",
+    policiesDir,
   ];
+}
+
+/**
+ * The OPA container's command: remove a socket a previous container left (OPA's listen would fail on it),
+ * make the socket folder the owner's only (0700: the host folder is mounted, and OPA runs as the user
+ * who runs Pulumi, its owner), then run OPA.
+ */
+export function opaContainerCommand(socket = SOCKET_IN_CONTAINER, policiesDir = "/policies"): string[] {
+  const quoted = opaRunArgs(socket, policiesDir).map(shellQuote).join(" ");
+  return [
+    "/bin/sh",
+    "-c",
+    `rm -f ${shellQuote(socket)} && chmod 0700 ${shellQuote(path.dirname(socket))} && exec opa ${quoted}`,
+  ];
+}
+
+/** Paths in tests can hold anything; the container's never need quoting, so they stay readable. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** OPA's healthcheck command (also the bench's Compose baseline): /health over its socket. */

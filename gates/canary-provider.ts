@@ -5,7 +5,7 @@
 // the whole SDK for it.
 import type * as pulumi from "@pulumi/pulumi";
 import { appendHistory } from "../lib/history";
-import { canaryFacts, windowStats } from "../lib/metrics";
+import { canaryFacts, windowStats, type TrafficSample } from "../lib/metrics";
 import type { Mode } from "../lib/modes";
 import { ScrapeError, scrapeTraffic } from "../lib/scrape";
 import type { CanaryFacts, PolicyCheck } from "../lib/types";
@@ -32,29 +32,64 @@ export interface CanaryVerdict {
   overheadMs: number;
 }
 
-/** A replica's traffic, or an error that says which replica failed and how. */
-async function scrapeForGate(adminUrl: string, timeoutMs: number) {
-  try {
-    return await scrapeTraffic(adminUrl, timeoutMs);
-  } catch (err) {
-    if (!(err instanceof ScrapeError)) throw err;
-    if (err.status !== null) throw new Error(`[CANARY] ${err.url} answered HTTP ${err.status}`);
-    throw new Error(`[CANARY] cannot scrape ${err.url} (${err.code ?? err.detail}): is the app running?`);
+/** What `pulumi up` says when a replica's /metrics cannot be used. */
+function scrapeFailureMessage(err: ScrapeError): string {
+  switch (err.kind) {
+    case "http_status":
+      return `[CANARY] ${err.url} answered HTTP ${err.status}`;
+    case "not_metrics":
+      return `[CANARY] ${err.url} did not answer the app's metrics: ${err.detail}`;
+    case "timeout":
+      return `[CANARY] cannot scrape ${err.url} (${err.detail}): is the app overloaded?`;
+    case "unreachable":
+      return `[CANARY] cannot scrape ${err.url} (${err.code ?? err.detail}): is the app running?`;
   }
+}
+
+const PROMOTION = { type: "mode_change", from: "canary", to: "stable" } as const;
+
+/**
+ * Every replica's traffic at one end of the window. A replica that cannot be scraped refuses the promotion:
+ * the failure and the refusal are recorded, then thrown with a message that names the replica.
+ */
+async function scrapeAll(inputs: CanaryGateInputs, at: "window_start" | "window_end") {
+  const results = await Promise.allSettled(
+    inputs.adminUrls.map((url) => scrapeTraffic(url, inputs.timeoutMs)),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<TrafficSample>).value);
+  const err: unknown = failed.reason;
+  if (!(err instanceof ScrapeError)) throw err;
+  for (const r of results) {
+    if (r.status === "fulfilled" || !(r.reason instanceof ScrapeError)) continue;
+    const { url, kind, detail, status } = r.reason;
+    appendHistory(inputs.historyFile, {
+      stack: inputs.stack,
+      type: "scrape_failed",
+      gate: "canary",
+      url,
+      at,
+      kind,
+      detail,
+      status,
+    });
+  }
+  const message = scrapeFailureMessage(err);
+  appendHistory(inputs.historyFile, { stack: inputs.stack, ...PROMOTION, allowed: false, reason: message });
+  throw new Error(message);
 }
 
 /** Observes one window of traffic on every replica and asks OPA; throws on denial or failure. */
 async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> {
   const started = Date.now();
-  const scrapeAll = () => Promise.all(inputs.adminUrls.map((url) => scrapeForGate(url, inputs.timeoutMs)));
-  const startSamples = await scrapeAll();
+  const startSamples = await scrapeAll(inputs, "window_start");
   const afterStart = Date.now();
   await new Promise((resolve) => setTimeout(resolve, inputs.windowSeconds * 1000));
   const windowEnd = Date.now();
-  const endSamples = await scrapeAll();
+  const endSamples = await scrapeAll(inputs, "window_end");
   const stats = windowStats(startSamples.map((start, i) => ({ start, end: endSamples[i] })));
   const facts = canaryFacts({ ...stats, windowSeconds: inputs.windowSeconds });
-  const promotion = { stack: inputs.stack, type: "mode_change", from: "canary", to: "stable" } as const;
+  const promotion = { stack: inputs.stack, ...PROMOTION };
   let overheadMs = 0;
   const verdict = await decideGate(inputs, "canary", facts, {
     startedAt: started,
@@ -81,10 +116,11 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
 }
 
 export const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
+  // Only a change of mode can call for a decision. The other inputs say where to scrape and ask and for how
+  // long; update reads them fresh from `news` when a decision comes, so they alone change nothing (the
+  // replicas' admin URLs move with every app generation, and a no-op `pulumi up` must stay one).
   async diff(_id: string, olds: CanaryGateInputs, news: CanaryGateInputs) {
-    const keys = Object.keys(news) as (keyof CanaryGateInputs)[];
-    const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    return { changes: changed.length > 0 };
+    return { changes: olds.mode !== news.mode };
   },
   // The first deploy has no canary to judge, whichever mode it starts in.
   async create(inputs: CanaryGateInputs) {

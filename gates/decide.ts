@@ -3,7 +3,7 @@
 // change) through `onRefused`. Runs in the dynamic-provider host: no runtime import of @pulumi/pulumi.
 import { appendHistory } from "../lib/history";
 import type { GateEvent } from "../lib/history-events";
-import { PolicyDeniedError, queryDecision, type OpaVerdict } from "../lib/opa";
+import { OpaError, PolicyDeniedError, queryDecision, type OpaVerdict } from "../lib/opa";
 import { POLICY_PACKAGES, type GateName } from "../lib/types";
 
 /** Where a gate asks and records: the stack's OPA socket and history file. */
@@ -34,7 +34,9 @@ export async function decideGate(
   opts: DecideOptions,
 ): Promise<OpaVerdict> {
   const askedAt = Date.now();
-  const record = (fields: Pick<GateEvent, "result" | "decision_id" | "duration_ms" | "error">) =>
+  const record = (
+    fields: Pick<GateEvent, "result" | "decision_id" | "duration_ms" | "error" | "error_kind">,
+  ) =>
     appendHistory(target.historyFile, {
       stack: target.stack,
       type: "gate",
@@ -57,6 +59,7 @@ export async function decideGate(
       decision_id: null,
       duration_ms: Date.now() - (opts.startedAt ?? askedAt),
       error: (err as Error).message,
+      ...(err instanceof OpaError ? { error_kind: err.kind } : {}),
     });
     opts.onRefused(message, null);
     throw new Error(message);

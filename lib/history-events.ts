@@ -2,6 +2,8 @@
 // them through appendHistory (lib/history.ts); the audit report reads them (tools/audit/events.ts). Extend,
 // never break: a field once written keeps its name and meaning.
 import type { Mode } from "./modes";
+import type { OpaFailureKind } from "./opa";
+import type { ScrapeFailureKind } from "./scrape";
 import type { GateName, PolicyDecision } from "./types";
 
 /** A gate asked OPA (or tried to): what it asked, what OPA answered, how long it took. */
@@ -13,7 +15,10 @@ export interface GateEvent {
   result: PolicyDecision | null;
   decision_id: string | null;
   duration_ms: number;
+  /** Why OPA gave no decision, in words (the message `pulumi up` fails with, without the gate's header). */
   error?: string;
+  /** The same, as one word: unreachable (OPA down), timeout (OPA slow), malformed (garbage), undefined. */
+  error_kind?: OpaFailureKind;
   /** The canary gate's time beyond its observation window. */
   overhead_ms?: number;
 }
@@ -58,23 +63,51 @@ export interface ScrapeEvent {
   uptime_seconds: number | null;
 }
 
+/**
+ * A replica's /metrics that the canary gate could not use, so the promotion was refused before OPA was
+ * asked (the refusal itself is the mode_change event that follows).
+ */
+export interface ScrapeFailedEvent {
+  type: "scrape_failed";
+  gate: "canary";
+  /** The /metrics URL. */
+  url: string;
+  /** Which scrape of the observation window failed. */
+  at: "window_start" | "window_end";
+  kind: ScrapeFailureKind;
+  /** What went wrong, e.g. "connect ECONNREFUSED 127.0.0.1:9100", "HTTP 500". */
+  detail: string;
+  /** The HTTP status of a non-2xx answer, else null. */
+  status: number | null;
+}
+
 /** The stack was destroyed. */
 export interface TeardownEvent {
   type: "teardown";
 }
 
 export type HistoryEventBody =
-  GateEvent | DeployEvent | DeployFailedEvent | ModeChangeEvent | ScrapeEvent | TeardownEvent;
+  | GateEvent
+  | DeployEvent
+  | DeployFailedEvent
+  | ModeChangeEvent
+  | ScrapeEvent
+  | ScrapeFailedEvent
+  | TeardownEvent;
 export type HistoryEventType = HistoryEventBody["type"];
 
-export const HISTORY_EVENT_TYPES: readonly HistoryEventType[] = [
-  "gate",
-  "deploy",
-  "deploy_failed",
-  "mode_change",
-  "scrape",
-  "teardown",
-];
+/** Every kind once: a kind added to the union and not here fails the type check. */
+const EVERY_TYPE: Record<HistoryEventType, true> = {
+  gate: true,
+  deploy: true,
+  deploy_failed: true,
+  mode_change: true,
+  scrape: true,
+  scrape_failed: true,
+  teardown: true,
+};
+
+export const HISTORY_EVENT_TYPES = Object.keys(EVERY_TYPE) as readonly HistoryEventType[];
 
 export function isHistoryEventType(value: unknown): value is HistoryEventType {
   return HISTORY_EVENT_TYPES.some((t) => t === value);

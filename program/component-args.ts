@@ -8,7 +8,7 @@ import type { NginxArgs } from "../components/nginx";
 import type { OpaServerArgs } from "../components/opa";
 import type { Mode } from "../lib/modes";
 import type { HostFiles } from "./host-files";
-import { APP_NETWORK_ALIAS, NGINX_LISTEN_PORT, type StackPlan } from "./plan";
+import { appLabels, NGINX_LISTEN_PORT, type StackPlan } from "./plan";
 
 export function networkPairArgs(plan: StackPlan): NetworkPairArgs {
   return { publicName: plan.names.publicNetwork, internalName: plan.names.internalNetwork };
@@ -34,25 +34,26 @@ export function opaServerArgs(
   };
 }
 
-/** `mode` is the mode the app may run: index.ts passes the canary gate's output. */
+/** `mode` is the mode the app may run: the stack passes the canary gate's output. */
 export function appArgs(
   plan: StackPlan,
-  files: HostFiles,
   publicNetwork: pulumi.Input<string>,
   mode: pulumi.Input<Mode>,
+  generation: string,
+  imageHash: string,
 ): AppArgs {
   const { manifest } = plan;
   return {
+    generation,
     containerName: plan.names.appContainer,
+    labels: appLabels(plan),
     imageName: plan.appImage,
     buildContext: plan.paths.serviceDir,
-    imageHash: files.appImageHash,
+    imageHash,
     replicas: manifest.app.replicas,
     publicNetwork,
-    networkAlias: APP_NETWORK_ALIAS,
     port: manifest.app.port,
     adminPort: manifest.app.admin_port,
-    adminHostPorts: plan.adminHostPorts,
     mode,
     serviceName: manifest.service.name,
     version: manifest.service.version,
@@ -66,8 +67,7 @@ export function nginxArgs(plan: StackPlan, files: HostFiles, publicNetwork: pulu
     imageName: plan.names.nginxImage,
     buildContext: files.nginxContext.dir,
     imageHash: files.nginxContext.hash,
-    config: files.nginxConfig,
-    configFile: plan.paths.nginxConfigFile,
+    configDir: plan.paths.nginxConfigDir,
     publicNetwork,
     bind: plan.manifest.ingress.bind,
     port: plan.manifest.ingress.port,

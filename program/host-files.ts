@@ -1,18 +1,17 @@
-// The host files the program prepares before it declares resources: what Docker builds, `nginx -t` and
-// Pulumi's comparisons read (build contexts, the rendered nginx.conf, content hashes), and Docker's data
-// root for the infrastructure gate.
+// The host files the program prepares before it declares resources: what Docker builds and Pulumi's
+// comparisons read (build contexts, content hashes), and Docker's data root for the infrastructure gate.
+// Never nginx's config: only the rollout step writes that (components/ingress-config.ts).
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { findTool, hashFiles, listFiles, prepareBuildContext } from "./build-context";
-import { BIG_FILE_BYTES, nginxConfig, type StackPlan } from "./plan";
+import { BIG_FILE_BYTES, type StackPlan } from "./plan";
 import { bundleService } from "./service-bundle";
 
 export interface HostFiles {
   opaBinary: string;
   opaContext: { dir: string; hash: string };
   nginxContext: { dir: string; hash: string };
-  nginxConfig: string;
   policyFiles: { name: string; content: string }[];
   policiesHash: string;
   /** Resolves once service/dist/server.js is written: hash of the bundle and the Dockerfile. */
@@ -25,7 +24,10 @@ export interface HostFiles {
 /** Writes what Docker builds and `nginx -t` read, and hashes what decides rebuilds. */
 export function prepareHostFiles(plan: StackPlan): HostFiles {
   const { paths } = plan;
-  fs.mkdirSync(paths.opaSocketDir, { recursive: true });
+  // Only the user running Pulumi reaches OPA's socket (OPA also sets the mode at every start).
+  fs.mkdirSync(paths.opaSocketDir, { recursive: true, mode: 0o700 });
+  // Mounted into nginx; empty until the rollout step writes the config (an empty folder is all a preview makes).
+  fs.mkdirSync(paths.nginxConfigDir, { recursive: true });
   const imagesDir = path.join(paths.projectDir, "components", "images");
   const buildsDir = path.join(paths.projectDir, ".swiftdeploy", "build");
 
@@ -34,9 +36,6 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
     opa: opaBinary,
   });
   const nginxDir = path.join(imagesDir, "nginx");
-
-  const config = nginxConfig(plan);
-  writeIfChanged(paths.nginxConfigFile, config);
 
   const dockerRoot = dockerRootDir();
   // Callers that never read it (the bench's baseline) must not turn a failed `docker info` into a crash.
@@ -49,7 +48,6 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
     opaBinary,
     opaContext: { dir: opaDir, hash: hashFiles(listFiles(opaDir), opaDir, { statAbove: BIG_FILE_BYTES }) },
     nginxContext: { dir: nginxDir, hash: hashFiles(listFiles(nginxDir), nginxDir) },
-    nginxConfig: config,
     policyFiles: served.map((f) => ({ name: path.basename(f), content: fs.readFileSync(f, "utf8") })),
     policiesHash: hashFiles(policyPaths, paths.policiesDir),
     appImageHash: bundleService(path.join(paths.serviceDir, "dist", "server.js")).then((bundle) =>
@@ -58,11 +56,6 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
     dockerRoot,
     user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
   };
-}
-
-function writeIfChanged(file: string, content: string): void {
-  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === content) return;
-  fs.writeFileSync(file, content);
 }
 
 /**

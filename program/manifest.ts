@@ -21,13 +21,16 @@ export const MANIFEST_SCHEMA: object = manifestSchema;
 const SECTIONS = Object.keys(manifestSchema.properties);
 const HIGHEST_PORT = 65535;
 
-/** An unusable manifest. `problems` holds one sentence per problem; the message lists them all. */
+/**
+ * An unusable manifest. `problems` holds one sentence per problem; the message lists them all under a
+ * heading that names the manifest (`<source> is not valid` unless given).
+ */
 export class ManifestError extends Error {
   readonly problems: string[];
 
-  constructor(source: string, problems: string[]) {
+  constructor(source: string, problems: string[], heading = `${source} is not valid`) {
     const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-    super([`${source} is not valid (${count}):`, ...problems.map((p) => `  - ${p}`)].join("\n"));
+    super([`${heading} (${count}):`, ...problems.map((p) => `  - ${p}`)].join("\n"));
     this.name = "ManifestError";
     this.problems = problems;
   }
@@ -95,7 +98,12 @@ function readManifestText(file: string): string {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (err) {
-    throw new ManifestError(file, [unreadableReason(file, err as NodeJS.ErrnoException)]);
+    // The reason names the file: "<file> is not valid" above it would say nothing more.
+    throw new ManifestError(
+      file,
+      [unreadableReason(file, err as NodeJS.ErrnoException)],
+      "the manifest cannot be read",
+    );
   }
 }
 

@@ -24,7 +24,8 @@ export function stackDockerNames(prefix: string, networks: { public: string; int
     internalNetwork: `${prefix}-${networks.internal}`,
     opaContainer: `${prefix}-opa`,
     opaImage: `${prefix}/opa`,
-    appContainer: (replica: number) => `${prefix}-app-${replica}`,
+    /** Replica `replica` of app generation `generation` (program/plan.ts appGeneration). */
+    appContainer: (generation: string, replica: number) => `${prefix}-app-${generation}-${replica}`,
     appImage: (image: string) => `${prefix}/${image}`,
     nginxContainer: `${prefix}-nginx`,
     nginxImage: `${prefix}/nginx`,

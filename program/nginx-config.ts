@@ -1,31 +1,46 @@
 // nginx.conf for the ingress, rendered from templates/nginx.conf.liquid by liquidjs in strict mode: a
 // variable the template uses but the program does not pass is an error, not an empty string.
 import { Liquid } from "liquidjs";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 export interface NginxConfigVars {
   stack: string;
   /** Port nginx listens on inside its container. */
   listen_port: number;
-  /** Network alias every app replica answers to on the public network. */
-  app_host: string;
+  /** The app containers in rotation, by Docker name (nginx resolves them when it loads the config). */
+  app_servers: string[];
   /** The app's public port inside its containers. */
   app_port: number;
-  replicas: number;
-  /** Seconds nginx caches the app's DNS answer. */
-  dns_valid_s: number;
+  /** The longest a proxied request may take (lib/drain.ts). */
+  proxy_read_timeout_s: number;
   /** Path prefixes that are never proxied (the app serves them on its admin listener only). */
   admin_routes: string[];
 }
 
 export const TEMPLATES_DIR = path.resolve(__dirname, "..", "templates");
 
-export function renderNginxConfig(vars: NginxConfigVars, templatesDir: string = TEMPLATES_DIR): string {
+/** The rendered config and its id: a hash of what it was rendered from, which /nginx-health answers. */
+export interface RenderedNginxConfig {
+  text: string;
+  id: string;
+}
+
+export function renderNginxConfig(
+  vars: NginxConfigVars,
+  templatesDir: string = TEMPLATES_DIR,
+): RenderedNginxConfig {
   const engine = new Liquid({
-    root: templatesDir,
-    extname: ".liquid",
     strictVariables: true,
     strictFilters: true,
   });
-  return engine.renderFileSync("nginx.conf.liquid", vars);
+  const template = fs.readFileSync(path.join(templatesDir, "nginx.conf.liquid"), "utf8");
+  const id = createHash("sha256")
+    .update(template)
+    .update("\0")
+    .update(JSON.stringify(vars))
+    .digest("hex")
+    .slice(0, 12);
+  return { text: engine.parseAndRenderSync(template, { ...vars, config_id: id }) as string, id };
 }

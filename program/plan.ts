@@ -1,19 +1,19 @@
 // Everything the program derives from the manifest and the stack config before it declares resources:
 // Docker names, host ports and URLs, per-stack paths (planStack, pure) and the rendered nginx.conf. The
 // host files come after (host-files.ts).
+import { createHash } from "node:crypto";
 import * as path from "node:path";
+import { PROXY_READ_TIMEOUT_S } from "../lib/drain";
 import { historyPath } from "../lib/history";
-import { adminPorts, type Manifest } from "./manifest";
+import type { Manifest } from "./manifest";
 import { dockerPrefix, stackDockerNames } from "./names";
-import { renderNginxConfig } from "./nginx-config";
+import { renderNginxConfig, type RenderedNginxConfig } from "./nginx-config";
 import type { Mode } from "../lib/modes";
-import { loadManifest } from "./manifest";
-import { applyPortOverrides, readStackSettings } from "./stack-settings";
+import { loadManifest, ManifestError } from "./manifest";
+import { applyPortOverrides, readStackSettings, StackSettingsError } from "./stack-settings";
 
 /** nginx's port inside its container; the manifest's ingress port is the host side. */
 export const NGINX_LISTEN_PORT = 8080;
-/** The name every app replica answers to on the public network. */
-export const APP_NETWORK_ALIAS = "app";
 /** Build-context files above this size count by size and modification time in the image hash. */
 export const BIG_FILE_BYTES = 1 << 20;
 /** Routes the app serves on its admin listener only; nginx refuses them on the public port. */
@@ -26,8 +26,6 @@ export interface StackPlan {
   manifest: Manifest;
   names: ReturnType<typeof stackDockerNames>;
   appImage: string;
-  adminHostPorts: number[];
-  adminUrls: string[];
   publicUrl: string;
   paths: {
     projectDir: string;
@@ -35,7 +33,10 @@ export interface StackPlan {
     historyFile: string;
     opaSocketDir: string;
     opaSocket: string;
-    nginxConfigFile: string;
+    /** Host folder mounted into nginx: the config it runs, written only by a rollout step. */
+    nginxConfigDir: string;
+    /** Prometheus file_sd targets of the app's admin listeners, rewritten whenever they change. */
+    scrapeTargetsFile: string;
     policiesDir: string;
     serviceDir: string;
   };
@@ -51,13 +52,10 @@ export function planStack(opts: {
   const { manifest, projectDir, stack } = opts;
   const names = stackDockerNames(dockerPrefix(opts.project, stack), manifest.networks);
   const stateDir = path.join(projectDir, ".swiftdeploy", stack);
-  const hostPorts = adminPorts(manifest);
   return {
     ...opts,
     names,
     appImage: `${names.appImage(manifest.service.image)}:${manifest.service.version}`,
-    adminHostPorts: hostPorts,
-    adminUrls: hostPorts.map((port) => `http://127.0.0.1:${port}`),
     // Bound to every address (0.0.0.0), the ingress is reached from this host on loopback.
     publicUrl: `http://${manifest.ingress.bind === "0.0.0.0" ? "127.0.0.1" : manifest.ingress.bind}:${manifest.ingress.port}`,
     paths: {
@@ -66,26 +64,60 @@ export function planStack(opts: {
       historyFile: historyPath(projectDir, stack),
       opaSocketDir: path.join(stateDir, "opa"),
       opaSocket: path.join(stateDir, "opa", "opa.sock"),
-      nginxConfigFile: path.join(stateDir, "nginx.conf"),
+      nginxConfigDir: path.join(stateDir, "nginx"),
+      scrapeTargetsFile: path.join(stateDir, "prometheus", "app-targets.json"),
       policiesDir: path.join(projectDir, "policies"),
       serviceDir: path.join(projectDir, "service"),
     },
   };
 }
 
-export function nginxConfig(plan: StackPlan): string {
+/** The labels of the stack's containers, for Docker's filters (`docker ps --filter label=…`). */
+export function stackLabels(plan: Pick<StackPlan, "project" | "stack">): Record<string, string> {
+  return { "swiftdeploy.project": plan.project, "swiftdeploy.stack": plan.stack };
+}
+
+/** The labels of the app's containers (each also carries its generation and replica). */
+export function appLabels(plan: Pick<StackPlan, "project" | "stack">): Record<string, string> {
+  return { ...stackLabels(plan), "swiftdeploy.role": "app" };
+}
+
+/** nginx.conf proxying to `appServers`, the app containers in rotation (Docker names on its network). */
+export function nginxConfig(plan: StackPlan, appServers: string[]): RenderedNginxConfig {
   return renderNginxConfig({
     stack: plan.stack,
     listen_port: NGINX_LISTEN_PORT,
-    app_host: APP_NETWORK_ALIAS,
+    app_servers: appServers,
     app_port: plan.manifest.app.port,
-    replicas: plan.manifest.app.replicas,
-    dns_valid_s: 1,
+    proxy_read_timeout_s: PROXY_READ_TIMEOUT_S,
     admin_routes: ADMIN_ROUTES,
   });
 }
 
-/** The plan of a stack from its config: settings validated, manifest loaded with the port overrides. */
+/**
+ * The generation of the app's containers: a hash of everything they are made of (image content, version,
+ * mode, ports, healthcheck, network). A change to any of it starts a new generation beside the
+ * running one (new names); the old generation leaves only once the new one serves.
+ */
+export function appGeneration(plan: StackPlan, imageHash: string, healthcheck: unknown): string {
+  const { manifest } = plan;
+  const spec = {
+    imageHash,
+    image: plan.appImage,
+    mode: plan.mode,
+    service: manifest.service,
+    // Not the replica count: scaling adds or removes replicas of the running generation.
+    app: { ...manifest.app, replicas: undefined },
+    network: plan.names.publicNetwork,
+    healthcheck,
+  };
+  return createHash("sha256").update(JSON.stringify(spec)).digest("hex").slice(0, 8);
+}
+
+/**
+ * The plan of a stack from its config: settings validated, manifest loaded with the port overrides. Bad
+ * input throws a StackSettingsError or a ManifestError (isInputError); anything else it throws is a bug.
+ */
 export function loadStackPlan(opts: {
   project: string;
   stack: string;
@@ -101,4 +133,12 @@ export function loadStackPlan(opts: {
     manifest: applyPortOverrides(loadManifest(manifestFile), settings),
     projectDir: opts.projectDir,
   });
+}
+
+/**
+ * Whether loadStackPlan failed on the user's input (stack config, manifest) rather than on a bug: its
+ * message names every bad key and value, and a stack trace would only bury it.
+ */
+export function isInputError(err: unknown): err is StackSettingsError | ManifestError {
+  return err instanceof StackSettingsError || err instanceof ManifestError;
 }

@@ -6,18 +6,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditRecord } from "../components/audit";
 import { App } from "../components/app";
 import { NetworkPair } from "../components/network";
-import { Nginx } from "../components/nginx";
+import { IngressConfig } from "../components/ingress-config";
+import { Nginx, NGINX_HEALTH_PATH } from "../components/nginx";
 import { OpaServer } from "../components/opa";
 import { CanaryGate } from "../gates/canary";
 import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
+import { HEALTHCHECK } from "../components/supervised";
 import { prepareHostFiles } from "./host-files";
-import type { StackPlan } from "./plan";
+import { appGeneration, appLabels, nginxConfig, type StackPlan } from "./plan";
+import { runningAdminUrls } from "./running";
 
-/** Declares every resource of the stack; returns the outputs that come from resources. */
-export function declareStack(
+/** Declares every resource of the stack; resolves to the outputs that come from resources. */
+export async function declareStack(
   plan: StackPlan,
   {
     dynamicHost,
@@ -59,23 +62,50 @@ export function declareStack(
     {
       ...gateTarget,
       mode: plan.mode,
-      adminUrls: plan.adminUrls,
+      // The replicas that serve now: the containers the gate lets through depend on it.
+      adminUrls: runningAdminUrls(appLabels(plan)),
       windowSeconds: manifest.gates.observation_window_s,
     },
     { dependsOn: [infrastructureGate], provider: dynamicHost },
   );
 
-  // The app runs the mode the canary gate lets through, never the config's directly.
-  const app = new App("app", appArgs(plan, files, networks.publicNetwork.name, canaryGate.mode), {
-    dependsOn: [infrastructureGate, canaryGate],
-    ...providers,
-  });
-
-  // Not after the app: nginx finds the app by name at request time, so both start side by side.
+  // nginx does not wait for the app: it serves what it served until the rollout step below reloads it.
   const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), {
     dependsOn: [infrastructureGate],
     ...providers,
   });
+
+  // The app's containers are named by their generation, which hashes the image's content: known once
+  // esbuild has written the bundle (meanwhile the engine works on OPA and the gates).
+  const imageHash = await files.appImageHash;
+  const generation = appGeneration(plan, imageHash, HEALTHCHECK);
+  // The app runs the mode the canary gate lets through, never the config's directly.
+  const app = new App(
+    "app",
+    appArgs(plan, networks.publicNetwork.name, canaryGate.mode, generation, imageHash),
+    {
+      dependsOn: [infrastructureGate, canaryGate],
+      ...providers,
+    },
+  );
+
+  // Rotation: once the new containers answer, nginx is reloaded to proxy to them alone; containers that
+  // left the program are removed by the engine after this step, each drained first.
+  const config = nginxConfig(plan, app.containerNames);
+  const ingressConfig = new IngressConfig(
+    "ingress-config",
+    {
+      nginx: nginx.container,
+      configDir: paths.nginxConfigDir,
+      config: config.text,
+      configId: config.id,
+      upstreams: app.containerNames,
+      healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
+      targetsFile: paths.scrapeTargetsFile,
+      targets: app.scrapeTargets,
+    },
+    { dependsOn: [infrastructureGate, app.ready, nginx.ready], provider: dynamicHost },
+  );
 
   new AuditRecord(
     "audit",
@@ -90,8 +120,12 @@ export function declareStack(
         nginx: nginx.container.id,
       },
     },
-    { dependsOn: [app, nginx], ...providers },
+    { dependsOn: [app, nginx, ingressConfig], ...providers },
   );
 
-  return { mode: canaryGate.mode, infrastructureVerdict: infrastructureGate.verdict };
+  return {
+    mode: canaryGate.mode,
+    adminUrls: app.adminUrls,
+    infrastructureVerdict: infrastructureGate.verdict,
+  };
 }

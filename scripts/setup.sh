@@ -13,8 +13,9 @@ source "$root/toolchain/versions.env"
 source "$root/scripts/lib/steps.sh"
 source "$root/scripts/env"
 
-logs="$root/.swiftdeploy/setup-logs"
-mkdir -p "$logs" "$SWIFTDEPLOY_TOOLS/bin"
+# Each run logs into a folder of its own (.swiftdeploy/setup-logs/latest is the newest).
+start_setup_logs "$root/.swiftdeploy/setup-logs"
+mkdir -p "$SWIFTDEPLOY_TOOLS/bin"
 
 # ---- npm dependencies ---------------------------------------------------------------------------------
 step "npm dependencies" ensure_npm_dependencies

@@ -1,6 +1,7 @@
 // The two Koa apps of the service. The public one serves traffic (and is the only one measured in http_*
 // metrics); the admin one serves /metrics and /chaos on its own port so the ingress can expose the public
-// port only. createApp never listens: server.ts does, and tests call app.callback() directly.
+// port only, and answers only requests that name a loopback Host (admin-access.ts; server.ts refuses other
+// peers' connections). createApp never listens: server.ts does, and tests call app.callback() directly.
 import { hostname as osHostname } from "node:os";
 import { performance } from "node:perf_hooks";
 import Koa, { type Context, type Middleware } from "koa";
@@ -10,7 +11,8 @@ import type { Mode } from "../lib/types";
 import { ChaosInputError, injectChaos, parseChaos, type ChaosState } from "./chaos";
 import { readJsonBody } from "./json-body";
 import type { HttpSeriesTable } from "./http-series";
-import { UNMATCHED, recordHttpMetrics, registerMetrics } from "./metrics";
+import { UNMATCHED, recordHttpMetrics, registerMetrics, type AdminRefusal } from "./metrics";
+import { requireLoopbackHost } from "./admin-access";
 
 export const HEALTH_PATH = "/healthz";
 
@@ -43,6 +45,8 @@ export interface ServiceApps {
   publicApp: Koa;
   adminApp: Koa;
   state: AppState;
+  /** Counts one refusal of the admin listener (server.ts refuses connections; the admin app, Hosts). */
+  countAdminRefusal: (reason: AdminRefusal) => void;
 }
 
 /** Turns thrown errors into JSON answers; 4xx messages are shown, 5xx are logged and hidden. */
@@ -164,11 +168,13 @@ function buildPublicApp(options: AppOptions, state: AppState, metrics: HttpSerie
   return app;
 }
 
-function buildAdminApp(options: AppOptions, state: AppState): Koa {
+function buildAdminApp(options: AppOptions, state: AppState, refusedHost: () => void): Koa {
   const app = new Koa();
   const router = adminRoutes(options, state);
   app.use(closeConnectionsWhenDraining(state));
   app.use(errorBoundary());
+  // Before any route, /healthz included: see admin-access.ts.
+  app.use(requireLoopbackHost(refusedHost));
   app.use(router.routes());
   app.use(notFound());
   return app;
@@ -178,9 +184,11 @@ function buildAdminApp(options: AppOptions, state: AppState): Koa {
 export function createApp(options: AppOptions): ServiceApps {
   const state: AppState = { shuttingDown: false, chaos: { mode: "none" } };
   const metrics = registerMetrics({ ...options, chaos: () => state.chaos, startedAt: performance.now() });
+  const countAdminRefusal = (reason: AdminRefusal) => metrics.adminRefusals.inc({ reason });
   return {
-    publicApp: buildPublicApp(options, state, metrics),
-    adminApp: buildAdminApp(options, state),
+    publicApp: buildPublicApp(options, state, metrics.http),
+    adminApp: buildAdminApp(options, state, () => countAdminRefusal("host")),
     state,
+    countAdminRefusal,
   };
 }

@@ -3,7 +3,7 @@
 // in an HttpSeriesTable; prom-client reads the table when the registry is scraped.
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware } from "koa";
-import { Gauge, collectDefaultMetrics, type Registry } from "prom-client";
+import { Counter, Gauge, collectDefaultMetrics, type Registry } from "prom-client";
 import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE } from "../lib/metric-codes";
 import type { Mode } from "../lib/modes";
 import type { ChaosState } from "./chaos";
@@ -24,10 +24,34 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-/** Registers every metric of the service on `registry`; returns the table the HTTP middleware fills. */
-export function registerMetrics(options: MetricsOptions): HttpSeriesTable {
+/**
+ * prom-client's gauges named like counters, which Prometheus' lint refuses ("non-counter metrics should not
+ * have _total suffix"). Each is the sum of its sibling without the suffix over the `type` label
+ * (`sum(nodejs_active_handles)`), so they are dropped rather than renamed: nothing is lost.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+/** Why the admin listener refused: the connection's peer address, or the request's Host header. */
+export type AdminRefusal = "peer" | "host";
+
+export interface ServiceMetrics {
+  /** What the HTTP middleware fills. */
+  http: HttpSeriesTable;
+  /** app_admin_refusals_total. */
+  adminRefusals: Counter<"reason">;
+}
+
+/** Registers every metric of the service on `registry`. */
+export function registerMetrics(options: MetricsOptions): ServiceMetrics {
   const { registry, mode, chaos, startedAt } = options;
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
   new Gauge({
     name: "app_uptime_seconds",
     help: "Seconds since the app started.",
@@ -45,6 +69,13 @@ export function registerMetrics(options: MetricsOptions): HttpSeriesTable {
       this.set(CHAOS_CODE[chaos().mode]);
     },
   });
+  const adminRefusals = new Counter({
+    name: "app_admin_refusals_total",
+    help: "Connections (reason peer: not from loopback or the default gateway) and requests (reason host: Host not loopback) the admin listener refused.",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  for (const reason of ["peer", "host"] satisfies AdminRefusal[]) adminRefusals.inc({ reason }, 0);
   const table = new HttpSeriesTable(DURATION_BUCKETS);
   registerRequestCounter(
     registry,
@@ -58,7 +89,7 @@ export function registerMetrics(options: MetricsOptions): HttpSeriesTable {
     "http_request_duration_seconds",
     "Public HTTP request duration in seconds, by method, route template and status.",
   );
-  return table;
+  return { http: table, adminRefusals };
 }
 
 /**

@@ -1,20 +1,24 @@
 // npm run validate [-- --stack NAME]: checks everything `pulumi up` would rely on, without touching the
-// stack: the manifest against its schema, the stack config, the policies (opa fmt/check/test/coverage),
-// and the rendered nginx.conf with `nginx -t` of the stack's own nginx image.
+// stack: the stack config, the manifest against its schema, the policies (opa fmt/check/test/coverage),
+// and the rendered nginx.conf with `nginx -t` of the stack's own nginx image (built first when it does not
+// exist yet, as before the first deploy). Each result is printed as soon as it is known.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { loadManifest, type Manifest } from "../program/manifest";
 import { nginxConfig, planStack } from "../program/plan";
 import { applyPortOverrides, readStackSettings, type StackSettings } from "../program/stack-settings";
+import { runDocker } from "./validate/docker";
+import { checkNginxConfig, type Outcome } from "./validate/nginx";
 
 const ROOT = path.resolve(__dirname, "..");
+const USAGE = "usage: npm run validate [-- --stack NAME]";
 
-interface Outcome {
-  ok: boolean;
-  detail: string;
+/** The project's name, as Pulumi.yaml declares it: Docker names derive from it. */
+function projectName(): string {
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name?: unknown };
+  return typeof doc?.name === "string" ? doc.name : "swiftdeploy";
 }
 
 function stackConfig(stack: string): (key: string) => string | undefined {
@@ -36,73 +40,65 @@ function checkPolicies(): Outcome {
     : { ok: false, detail: text };
 }
 
-function checkNginx(manifest: Manifest, settings: StackSettings, stack: string): Outcome {
-  const plan = planStack({ project: "swiftdeploy", stack, mode: settings.mode, manifest, projectDir: ROOT });
-  const image = plan.names.nginxImage;
-  if (spawnSync("docker", ["image", "inspect", image], { stdio: "ignore" }).status !== 0) {
-    return {
-      ok: true,
-      detail: `skipped nginx -t: image ${image} is not built yet (the first pulumi up builds it)`,
-    };
-  }
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "swiftdeploy-validate-")), "nginx.conf");
-  fs.writeFileSync(file, nginxConfig(plan));
-  const args = [
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "-v",
-    `${file}:/etc/nginx/nginx.conf:ro`,
-    image,
-    "nginx",
-    "-t",
-    "-q",
-  ];
-  const out = spawnSync("docker", args, { encoding: "utf8" });
-  fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  return out.status === 0
-    ? { ok: true, detail: `nginx -t passes with ${image}` }
-    : { ok: false, detail: `nginx -t failed: ${out.stderr.trim()}` };
+function checkNginx(manifest: Manifest, settings: StackSettings, stack: string): Promise<Outcome> {
+  const plan = planStack({ project: projectName(), stack, mode: settings.mode, manifest, projectDir: ROOT });
+  return checkNginxConfig(
+    {
+      image: plan.names.nginxImage,
+      buildContext: path.join(ROOT, "components", "images", "nginx"),
+      // The alias names no container here: nginx resolves it per request, so `nginx -t` does not look it up.
+      config: nginxConfig(plan, ["127.0.0.1"]).text,
+    },
+    runDocker,
+    (line) => console.error(`     ${line}`),
+  );
 }
 
-function main(argv: string[]): number {
+function report(name: string, outcome: Outcome): void {
+  console.log(`${outcome.ok ? "ok  " : "FAIL"} ${name}: ${outcome.detail.replace(/\n/g, "\n       ")}`);
+}
+
+async function main(argv: string[]): Promise<number> {
   const stackIndex = argv.indexOf("--stack");
   const stack = stackIndex >= 0 ? argv[stackIndex + 1] : "dev";
   if (!stack) {
-    console.error("usage: npm run validate [-- --stack NAME]");
+    console.error(USAGE);
     return 2;
   }
-  const results: [string, Outcome][] = [];
-  const attempt = (name: string, check: () => Outcome) => {
+  let failed = false;
+  const attempt = async (name: string, check: () => Outcome | Promise<Outcome>) => {
+    let outcome: Outcome;
     try {
-      results.push([name, check()]);
+      outcome = await check();
     } catch (err) {
-      results.push([name, { ok: false, detail: (err as Error).message }]);
+      outcome = { ok: false, detail: (err as Error).message };
     }
+    failed ||= !outcome.ok;
+    report(name, outcome);
   };
   const config = stackConfig(stack);
   let settings: StackSettings | undefined;
   let manifest: Manifest | undefined;
-  attempt(`stack config (Pulumi.${stack}.yaml)`, () => {
+  await attempt(`stack config (Pulumi.${stack}.yaml)`, () => {
     settings = readStackSettings(config);
     return { ok: true, detail: `mode ${settings.mode}` };
   });
-  attempt("manifest", () => {
-    const loaded = loadManifest(path.join(ROOT, config("manifest") ?? "manifest.yaml"));
+  await attempt("manifest", () => {
+    const loaded = loadManifest(path.resolve(ROOT, config("manifest") ?? "manifest.yaml"));
     manifest = settings ? applyPortOverrides(loaded, settings) : loaded;
     return {
       ok: true,
       detail: `${manifest.service.name} ${manifest.service.version}, ${manifest.app.replicas} replica(s)`,
     };
   });
-  attempt("policies", checkPolicies);
-  if (manifest && settings) attempt("nginx.conf", () => checkNginx(manifest!, settings!, stack));
-
-  for (const [name, outcome] of results) {
-    console.log(`${outcome.ok ? "ok  " : "FAIL"} ${name}: ${outcome.detail.replace(/\n/g, "\n       ")}`);
+  await attempt("policies", checkPolicies);
+  if (manifest && settings) {
+    const [m, s] = [manifest, settings];
+    await attempt("nginx.conf", () => checkNginx(m, s, stack));
+  } else {
+    console.log("skip nginx.conf: not checked, it is rendered from the manifest and the stack config above");
   }
-  return results.every(([, o]) => o.ok) ? 0 : 1;
+  return failed ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -1,17 +1,20 @@
 // The plain baseline of `npm run bench`: index.ts without the gates and the audit record. The same components
 // declare the same networks, OPA, app and nginx from the same manifest with the same arguments
-// (program/component-args.ts), so the difference a benchmark shows is what SwiftDeploy's gates and audit cost.
+// (program/component-args.ts), and the same rollout step applies nginx's config, so the difference a
+// benchmark shows is what SwiftDeploy's gates and audit cost.
 // The app and nginx still wait for OPA, as they do behind the gates in index.ts, so the creation order (and
 // so the cold-deploy critical path) stays the same.
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { App } from "../../components/app";
 import { NetworkPair } from "../../components/network";
-import { Nginx } from "../../components/nginx";
+import { IngressConfig } from "../../components/ingress-config";
+import { Nginx, NGINX_HEALTH_PATH } from "../../components/nginx";
 import { OpaServer } from "../../components/opa";
+import { HEALTHCHECK } from "../../components/supervised";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "../../program/component-args";
 import { prepareHostFiles } from "../../program/host-files";
-import { loadStackPlan } from "../../program/plan";
+import { appGeneration, loadStackPlan, nginxConfig } from "../../program/plan";
 
 const config = new pulumi.Config("swiftdeploy");
 const plan = loadStackPlan({
@@ -24,11 +27,30 @@ const files = prepareHostFiles(plan);
 
 const networks = new NetworkPair("networks", networkPairArgs(plan));
 const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name));
-new App("app", appArgs(plan, files, networks.publicNetwork.name, plan.mode), {
-  dependsOn: [opa],
-});
 const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), { dependsOn: [opa] });
+const app = files.appImageHash.then((imageHash) => {
+  const generation = appGeneration(plan, imageHash, HEALTHCHECK);
+  const app = new App("app", appArgs(plan, networks.publicNetwork.name, plan.mode, generation, imageHash), {
+    dependsOn: [opa],
+  });
+  const config = nginxConfig(plan, app.containerNames);
+  new IngressConfig(
+    "ingress-config",
+    {
+      nginx: nginx.container,
+      configDir: plan.paths.nginxConfigDir,
+      config: config.text,
+      configId: config.id,
+      upstreams: app.containerNames,
+      healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
+      targetsFile: plan.paths.scrapeTargetsFile,
+      targets: app.scrapeTargets,
+    },
+    { dependsOn: [app.ready, nginx.ready] },
+  );
+  return app;
+});
 
 export const publicUrl = plan.publicUrl;
-export const adminUrls = plan.adminUrls;
+export const adminUrls = pulumi.output(app.then((a) => a.adminUrls));
 export const nginxContainer = nginx.container.name;

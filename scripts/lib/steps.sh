@@ -41,14 +41,32 @@ need_root() {
   [ "$(id -u)" = 0 ] || fail "'$1' needs root; run setup as root or install it yourself"
 }
 
-# run "label" command... : runs quietly into a log; on failure names the command and shows the log's tail.
-# Commands that take long print a progress line every 30 s (with the number of packages Go compiled).
-run() {
-  local label=$1 log
-  shift
-  log="$logs/$(echo "$label" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-60).log"
+# start_setup_logs base-dir [keep]: this run's own log folder, base-dir/<UTC time>-<pid>, with base-dir/latest
+# pointing at it; only the newest `keep` runs (default 20) are kept. Sets $logs. A later run never
+# overwrites an earlier run's logs, so a failure that a second run does not repeat can still be read.
+start_setup_logs() {
+  local base=$1 keep=${2:-20} name old
+  name="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+  logs="$base/$name"
+  mkdir -p "$logs"
+  ln -sfn "$name" "$base/latest"
+  # Run folders sort by time; the oldest beyond `keep` go.
+  while IFS= read -r old; do
+    rm -rf "${base:?}/$old"
+  done < <(find "$base" -mindepth 1 -maxdepth 1 -type d -name '[0-9]*T*Z-*' -printf '%f\n' | sort | head -n "-$keep")
+}
+
+log_file() { # label -> this run's log file for it
+  echo "$logs/$(printf '%s' "$1" | tr -c 'A-Za-z0-9_.-' '_' | cut -c1-60)${2:-}.log"
+}
+
+# run_logged "label" log command... : runs quietly into log and returns its exit status. Commands that take
+# long print a progress line every 30 s (with the number of log lines, e.g. packages Go compiled).
+run_logged() {
+  local label=$1 log=$2
+  shift 2
   "$@" >"$log" 2>&1 &
-  local pid=$! started=$EPOCHREALTIME ticks=0
+  local pid=$! started=$EPOCHREALTIME ticks=0 status=0
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     ticks=$((ticks + 1))
@@ -57,7 +75,39 @@ run() {
     fi
   done
   ((ticks < 30)) || printf '\nsetup:   ... '
-  wait "$pid" || fail_with_log "command failed: $label" "$log"
+  wait "$pid" || status=$?
+  return "$status"
+}
+
+# run "label" command... : runs quietly into a log; on failure names the command and shows the log's tail.
+run() {
+  local label=$1 log
+  shift
+  log=$(log_file "$label")
+  run_logged "$label" "$log" "$@" || fail_with_log "command failed: $label" "$log"
+}
+
+# go_download_failure log: the first line of a Go log that says fetching a module failed for a reason that
+# may pass (the network, the proxy's 5xx or 429); nothing when there is none. A 403/404 from the proxy or a
+# checksum mismatch is final and not listed: retrying would only fail again.
+go_download_failure() {
+  grep -m1 -E '(dial tcp|i/o timeout|TLS handshake timeout|connection reset by peer|connection refused|unexpected EOF|no such host|Client\.Timeout exceeded|request canceled|stream error|(reading|Get) "?https?://[^ ]*"?:? (429|5[0-9][0-9]))' "$1" || true
+}
+
+# run_go "label" command... : as run, for a command that downloads Go modules (go build, go mod download,
+# a prepare.sh): when it fails because a download failed, it says so and runs once more, into a log of its
+# own; any other failure, or a second one, fails the step.
+run_go() {
+  local label=$1 log cause
+  shift
+  log=$(log_file "$label")
+  run_logged "$label" "$log" "$@" && return 0
+  cause=$(go_download_failure "$log")
+  [ -n "$cause" ] || fail_with_log "command failed: $label" "$log"
+  printf '\nsetup:   ... %s: a Go module download failed (%s); retrying once, log %s\nsetup:   ... ' \
+    "$label" "$(echo "$cause" | cut -c1-160)" "$(log_file "$label" .retry)"
+  log=$(log_file "$label" .retry)
+  run_logged "$label (retry)" "$log" "$@" || fail_with_log "command failed twice: $label" "$log"
 }
 
 ensure_npm_dependencies() {
@@ -120,7 +170,7 @@ build_into() { # toolchain-dir final-out-dir build-command
   local tmp="$2.partial"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  run "build $1" bash -c "cd '$root/toolchain/$1' && out='$tmp' && $3"
+  run_go "build $1" bash -c "cd '$root/toolchain/$1' && out='$tmp' && $3"
   rm -rf "$2"
   mv "$tmp" "$2"
 }

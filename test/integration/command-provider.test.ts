@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claim, unclaim } from "../support/test-objects";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TOOLS = process.env.SWIFTDEPLOY_TOOLS ?? path.join(os.homedir(), ".cache/swiftdeploy/tools");
@@ -33,12 +34,40 @@ const probe = new local.Command("probe", {
 if (cfg.getBoolean("fail")) {
   new local.Command("broken", { create: 'echo "boom: rendered nginx.conf is invalid" >&2; exit 3' });
 }
+if (cfg.getBoolean("slow")) {
+  // A child in the background that would outlive its shell, and a shell that waits for it.
+  new local.Command(
+    "slow",
+    { create: 'sleep 300 & echo $! > "$CHILD"; wait', environment: { CHILD: cfg.require("child") } },
+    { customTimeouts: { create: "2s" } },
+  );
+}
 exports.stdout = probe.stdout;
 `;
 
 let workDir: string;
 let eventsFile: string;
 let stack: Stack;
+
+/** "gone", or the state letter of /proc/<pid>/stat (R, S, Z for a zombie: dead, not yet reaped). */
+function processState(pid: number): string {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return "gone";
+  }
+}
+
+async function waitForPid(file: string, deadlineMs: number): Promise<number> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "";
+    if (/^\d+$/.test(text)) return Number(text);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no pid in ${file} within ${deadlineMs} ms`);
+}
 
 const events = (): string[] =>
   fs.existsSync(eventsFile) ? fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean) : [];
@@ -60,6 +89,7 @@ async function assertCommandPluginInstalled(env: NodeJS.ProcessEnv): Promise<voi
 beforeAll(async () => {
   if (!fs.existsSync(PULUMI)) throw new Error(`${PULUMI} does not exist; run npm run setup`);
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), "sdtest-cmd-"));
+  claim(path.basename(workDir), { dirs: [workDir] });
   const programDir = path.join(workDir, "program");
   const runDir = path.join(workDir, "run");
   fs.mkdirSync(programDir);
@@ -82,7 +112,15 @@ beforeAll(async () => {
   const pulumiCommand = await PulumiCommand.get({ root: TOOLS });
   const stackName = `sdtest-cmd-${crypto.randomBytes(4).toString("hex")}`;
   stack = await LocalWorkspace.createStack({ stackName, workDir: programDir }, { pulumiCommand, envVars });
-  await setConfig({ version: "1", trigger: "a", events: eventsFile, dir: runDir, fail: "false" });
+  await setConfig({
+    version: "1",
+    trigger: "a",
+    events: eventsFile,
+    dir: runDir,
+    fail: "false",
+    slow: "false",
+    child: path.join(runDir, "child.pid"),
+  });
 }, STEP_MS);
 
 afterAll(async () => {
@@ -93,6 +131,7 @@ afterAll(async () => {
     }
   } finally {
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+    if (workDir) unclaim(path.basename(workDir));
   }
 }, STEP_MS);
 
@@ -151,6 +190,26 @@ describe("command:local:Command with the real engine", { timeout: STEP_MS }, () 
     expect(failed.message).toMatch(/exit(ed with code| status) 3/);
     expect(events()).toHaveLength(4);
     await setConfig({ fail: "false" });
+  });
+
+  it("kills a command that outlives its custom timeout together with its children", async () => {
+    const childFile = path.join(workDir, "run", "child.pid");
+    await setConfig({ slow: "true" });
+    try {
+      const up = stack.up(bounded()).then(
+        () => new Error("pulumi up succeeded"),
+        (err: Error) => err,
+      );
+      // The control: while the command runs, its child is there and alive.
+      const child = await waitForPid(childFile, 60_000);
+      expect(processState(child)).toMatch(/^[RS]$/);
+      const failed = await up;
+      expect(failed.message).toContain("create command timed out and was killed");
+      // Gone the moment `pulumi up` returns: killed with its shell, not left to sleep for 300 s.
+      expect(["gone", "Z"]).toContain(processState(child));
+    } finally {
+      await setConfig({ slow: "false" });
+    }
   });
 
   it("runs delete with the last stdout on pulumi destroy", async () => {

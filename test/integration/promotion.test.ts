@@ -1,8 +1,9 @@
 // Promotion with the real engine: `mode: stable` + `pulumi up` runs the canary gate, which watches the
 // app's public traffic for the observation window (6 s here) and asks OPA. Chaos injected through the
-// loopback admin port makes it refuse; a refused promotion leaves the canary container as it was.
+// loopback admin port makes it refuse; a refused promotion leaves the canary container as it was. Each test
+// judges only the history events its own `pulumi up` appended.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readHistory } from "../../lib/history";
+import { readHistory, type HistoryEvent } from "../../lib/history";
 import { httpGet, steadyTraffic, TestProject } from "./support/project";
 
 let project: TestProject;
@@ -11,8 +12,6 @@ const WINDOW_S = 6;
 beforeAll(async () => {
   project = await TestProject.create({
     name: "promote",
-    ingressPort: 18381,
-    adminPort: 19381,
     manifest: (t) => t.replace(/observation_window_s: \d+/, `observation_window_s: ${WINDOW_S}`),
   });
   await project.up();
@@ -22,12 +21,17 @@ afterAll(async () => {
   await project?.dispose();
 });
 
-/** `mode stable` + `pulumi up` while traffic flows (if asked); the result of the up, or its failure text. */
+/**
+ * `mode stable` + `pulumi up` while traffic flows (if asked): whether it passed, the up's output or failure
+ * text, and the history events it appended.
+ */
 async function promote(opts: {
   traffic: boolean;
   concurrency?: number;
-}): Promise<{ ok: boolean; output: string }> {
+}): Promise<{ ok: boolean; output: string; events: HistoryEvent[] }> {
   await project.stack.setConfig("swiftdeploy:mode", { value: "stable" });
+  const recorded = readHistory(project.historyFile).events.length;
+  const appended = () => readHistory(project.historyFile).events.slice(recorded);
   const stop = opts.traffic
     ? steadyTraffic(`${project.publicUrl}/`, {
         concurrency: opts.concurrency ?? 4,
@@ -37,12 +41,31 @@ async function promote(opts: {
     : async () => 0;
   try {
     const { output } = await project.up();
-    return { ok: true, output };
-  } catch (err) {
-    return { ok: false, output: (err as Error).message };
-  } finally {
     await stop();
+    return { ok: true, output, events: appended() };
+  } catch (err) {
+    await stop();
+    return { ok: false, output: (err as Error).message, events: appended() };
   }
+}
+
+/** A refused promotion's record: one canary gate decision that denied, then the refused mode change. */
+function expectRefusalRecorded(events: HistoryEvent[]): void {
+  expect(events.map((e) => e.type)).toEqual(["gate", "gate", "mode_change"]);
+  const [infrastructure, canary, change] = events;
+  expect(infrastructure).toMatchObject({ gate: "infrastructure" });
+  expect(canary).toMatchObject({
+    gate: "canary",
+    input: { window_seconds: WINDOW_S },
+    result: { allow: false },
+  });
+  expect(canary.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+  expect(change).toMatchObject({
+    from: "canary",
+    to: "stable",
+    allowed: false,
+    decision_id: canary.decision_id,
+  });
 }
 
 async function appMode(): Promise<string> {
@@ -51,9 +74,9 @@ async function appMode(): Promise<string> {
 
 describe("promoting the canary", () => {
   it("refuses while 80% of requests fail, naming the error rate, and keeps the canary container", async () => {
-    const before = await project.containerId("app-0");
+    const before = await project.containerIds("app");
     await project.setChaos({ mode: "error", rate: 0.8 });
-    const { ok, output } = await promote({ traffic: true });
+    const { ok, output, events } = await promote({ traffic: true });
     expect(ok).toBe(false);
     expect(output).toContain("[OPA/CANARY] Policy FAILED");
     expect(output).toMatch(
@@ -61,7 +84,8 @@ describe("promoting the canary", () => {
         `Error rate \\([\\d.]+%\\) exceeds maximum threshold \\(1\\.00%\\) over the last ${WINDOW_S}s`,
       ),
     );
-    expect(await project.containerId("app-0")).toBe(before);
+    expect(await project.containerIds("app")).toEqual(before);
+    expectRefusalRecorded(events);
     await project.setChaos({ mode: "none" });
     expect(await appMode()).toBe("canary");
   });
@@ -69,8 +93,9 @@ describe("promoting the canary", () => {
   it("refuses while requests take 2 s, naming the P99 latency", async () => {
     await project.setChaos({ mode: "slow", duration_ms: 2000 });
     try {
-      const { ok, output } = await promote({ traffic: true, concurrency: 12 });
+      const { ok, output, events } = await promote({ traffic: true, concurrency: 12 });
       expect(ok).toBe(false);
+      expectRefusalRecorded(events);
       expect(output).toMatch(
         new RegExp(
           `P99 latency \\(\\d+ ms\\) exceeds maximum threshold \\(500 ms\\) over the last ${WINDOW_S}s`,
@@ -83,53 +108,49 @@ describe("promoting the canary", () => {
   });
 
   it("refuses with no traffic, though healthchecks and scrapes go on, saying there is not enough data", async () => {
-    const { ok, output } = await promote({ traffic: false });
+    const { ok, output, events } = await promote({ traffic: false });
     expect(ok).toBe(false);
+    expectRefusalRecorded(events);
     expect(output).toMatch(
       new RegExp(`Only 0 requests in the last ${WINDOW_S}s; at least 20 are needed to judge the canary`),
     );
     expect(await appMode()).toBe("canary");
   });
 
-  it("records every refused promotion with its verdict and decision id", () => {
-    const { events } = readHistory(project.historyFile);
-    const refused = events.filter((e) => e.type === "mode_change" && e.allowed === false);
-    expect(refused).toHaveLength(3);
-    const gates = events.filter((e) => e.type === "gate" && e.gate === "canary");
-    expect(gates).toHaveLength(3);
-    for (const gate of gates) {
-      expect(gate.decision_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(gate.input).toMatchObject({ window_seconds: WINDOW_S });
-      expect((gate.result as { allow: boolean }).allow).toBe(false);
-    }
-  });
-
   it("promotes once a clean window passes, and GET / answers stable right after pulumi up returns", async () => {
-    const { ok, output } = await promote({ traffic: true });
+    const { ok, output, events } = await promote({ traffic: true });
     expect(ok, output).toBe(true);
     const { status, body } = await httpGet(`${project.publicUrl}/`);
     expect(status).toBe(200);
     expect(JSON.parse(body).mode).toBe("stable");
     expect((await project.stack.outputs()).mode.value).toBe("stable");
-    const metrics = await httpGet(`${project.adminUrl}/metrics`);
-    expect(metrics.body).toMatch(/^app_mode 0$/m);
-    const allowed = readHistory(project.historyFile)
-      .events.filter((e) => e.type === "mode_change")
-      .at(-1);
-    expect(allowed).toMatchObject({ from: "canary", to: "stable", allowed: true });
+    for (const url of await project.adminUrls()) {
+      expect((await httpGet(`${url}/metrics`)).body).toMatch(/^app_mode 0$/m);
+    }
+    const canary = events.filter((e) => e.type === "gate" && e.gate === "canary");
+    expect(canary).toHaveLength(1);
+    expect(canary[0]).toMatchObject({ result: { allow: true } });
+    const changes = events.filter((e) => e.type === "mode_change");
+    expect(changes).toEqual([
+      expect.objectContaining({
+        from: "canary",
+        to: "stable",
+        allowed: true,
+        decision_id: canary[0].decision_id,
+      }),
+    ]);
   });
 
   it("switches back to canary with no gate, and records it", async () => {
     await project.stack.setConfig("swiftdeploy:mode", { value: "canary" });
+    const recorded = readHistory(project.historyFile).events.length;
     await project.up();
     expect(await appMode()).toBe("canary");
-    const { events } = readHistory(project.historyFile);
-    expect(events.filter((e) => e.type === "mode_change").at(-1)).toMatchObject({
-      from: "stable",
-      to: "canary",
-      allowed: true,
-    });
-    // No canary gate decision was made for this direction: still the 3 refusals and 1 promotion.
-    expect(events.filter((e) => e.type === "gate" && e.gate === "canary")).toHaveLength(4);
+    const events = readHistory(project.historyFile).events.slice(recorded);
+    expect(events.filter((e) => e.type === "mode_change")).toEqual([
+      expect.objectContaining({ from: "stable", to: "canary", allowed: true }),
+    ]);
+    // No canary gate decision is made for this direction.
+    expect(events.filter((e) => e.type === "gate" && e.gate === "canary")).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleService } from "../../program/service-bundle";
-import { freePort } from "../support/ports";
+import { testLabelArgs } from "../support/test-objects";
 
 const run = promisify(execFile);
 const IMAGE = "sdtest-svc-image:test";
@@ -58,22 +58,24 @@ async function waitFor(
 beforeAll(async () => {
   await bundleService();
   await docker("build", "-t", IMAGE, SERVICE_DIR);
-  hostPort = await freePort();
   await docker(
     "run",
     "-d",
     "--name",
     CONTAINER,
+    ...testLabelArgs(),
     "-e",
     "SERVICE_NAME=sdtest-svc",
     "-e",
     "APP_VERSION=0.0.1-test",
     "-e",
     "APP_MODE=canary",
+    // Docker picks the host port; read back below.
     "-p",
-    `127.0.0.1:${hostPort}:3000`,
+    "127.0.0.1::3000",
     IMAGE,
   );
+  hostPort = Number((await docker("port", CONTAINER, "3000/tcp")).split("\n")[0].split(":").pop());
 });
 
 afterAll(async () => {

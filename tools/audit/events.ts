@@ -6,6 +6,7 @@ import type {
   HistoryEventBody,
   ModeChangeEvent,
   ScrapeEvent,
+  ScrapeFailedEvent,
   StoredFields,
 } from "../../lib/history-events";
 import type { PolicyDecision } from "../../lib/types";
@@ -36,6 +37,8 @@ export interface GateEvent {
   decisionId: string | null;
   durationMs: number | null;
   error: string | null;
+  /** unreachable, timeout, malformed, undefined: why OPA gave no decision. */
+  errorKind: string | null;
 }
 
 export function gateEvent(line: HistoryEvent): GateEvent {
@@ -48,6 +51,7 @@ export function gateEvent(line: HistoryEvent): GateEvent {
     decisionId: str(e.decision_id),
     durationMs: num(e.duration_ms),
     error: str(e.error),
+    errorKind: str(e.error_kind),
   };
 }
 
@@ -66,6 +70,25 @@ function isDecision(value: unknown): value is PolicyDecision {
 export function gateVerdict(g: GateEvent): "ALLOW" | "DENY" | "ERROR" {
   if (!g.result) return "ERROR";
   return g.result.allow ? "ALLOW" : "DENY";
+}
+
+export interface ScrapeFailure {
+  gate: string;
+  url: string;
+  at: string;
+  kind: string;
+  detail: string;
+}
+
+export function scrapeFailure(line: HistoryEvent): ScrapeFailure {
+  const e = stored<ScrapeFailedEvent>(line);
+  return {
+    gate: str(e.gate) ?? "?",
+    url: str(e.url) ?? "?",
+    at: str(e.at) ?? "?",
+    kind: str(e.kind) ?? "?",
+    detail: str(e.detail) ?? "",
+  };
 }
 
 export interface ModeChange {

@@ -2,7 +2,11 @@ import { runPulumi } from "../../lib/pulumi-cli";
 
 /** One entry of `pulumi stack history --json` (the CLI's updateInfoJSON), the fields the report shows. */
 export interface PulumiUpdate {
-  version: number | null;
+  /**
+   * 1 for the stack's first update, then in the order they started. Pulumi's own `version` cannot serve:
+   * the local file backend reports 0 for every update.
+   */
+  number: number;
   kind: string;
   /** As the CLI prints it (RFC 3339, UTC). */
   startTime: string;
@@ -36,6 +40,7 @@ export async function readPulumiHistory(
   }
 }
 
+/** The updates, oldest first and numbered from 1 (the CLI lists the newest first). */
 export function parsePulumiHistory(json: string): PulumiUpdate[] {
   let parsed: unknown;
   try {
@@ -43,15 +48,13 @@ export function parsePulumiHistory(json: string): PulumiUpdate[] {
   } catch {
     throw new Error(`\`pulumi stack history --json\` printed no JSON: ${json.slice(0, 200)}`);
   }
-  if (parsed === null) return []; // a stack that was never updated
+  if (parsed === null) return []; // a stack that was never updated (older CLIs print null, newer [])
   if (!Array.isArray(parsed)) {
     throw new Error(
       `\`pulumi stack history --json\` must print a list, got ${JSON.stringify(parsed).slice(0, 200)}`,
     );
   }
-  return parsed.map((raw: Record<string, unknown>) => ({
-    // The local file backend reports version 0 for every update; only a positive number identifies one.
-    version: typeof raw.version === "number" && raw.version > 0 ? raw.version : null,
+  const updates = parsed.map((raw: Record<string, unknown>) => ({
     kind: String(raw.kind ?? "unknown"),
     startTime: String(raw.startTime ?? ""),
     endTime: typeof raw.endTime === "string" ? raw.endTime : null,
@@ -59,6 +62,17 @@ export function parsePulumiHistory(json: string): PulumiUpdate[] {
     message: typeof raw.message === "string" ? raw.message : "",
     resourceChanges: numbers(raw.resourceChanges),
   }));
+  // Start times have whole seconds only: among equal ones, the CLI's newest-first order decides (sort is stable).
+  return updates
+    .reverse()
+    .sort((a, b) => startMs(a.startTime) - startMs(b.startTime))
+    .map((u, i) => ({ number: i + 1, ...u }));
+}
+
+/** An unreadable start time sorts first rather than breaking the order of the others. */
+function startMs(iso: string): number {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function numbers(value: unknown): Record<string, number> {

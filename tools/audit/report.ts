@@ -4,6 +4,7 @@ import { byTime, gateEvent, gateVerdict, modeChange, modeChangeKind } from "./ev
 import { cell, table, text, utc } from "./markdown";
 import { chartsSection, metricsSummarySection } from "./metrics-summary";
 import type { PulumiHistory } from "./pulumi-history";
+import { pulumiUpdatesSection } from "./pulumi-updates";
 import { timelineSection } from "./timeline";
 
 export type SkippedLine = HistoryRead["skipped"][number];
@@ -22,7 +23,7 @@ export function renderAuditReport(
     violationsSection(ordered),
     metricsSummarySection(ordered),
     chartsSection(ordered),
-    pulumiSection(pulumi),
+    pulumiUpdatesSection(pulumi),
     skippedSection(skipped),
   ];
   return `${sections.join("\n\n")}\n`;
@@ -95,38 +96,6 @@ function violationsSection(events: HistoryEvent[]): string {
     if (g.result) lines.push(...g.result.violations.map((v) => `- ${text(v)}`));
     if (g.error) lines.push(`- ${text(g.error)}`);
   }
-  return lines.join("\n");
-}
-
-function pulumiSection(pulumi: PulumiHistory): string {
-  const lines = ["## Pulumi Updates", ""];
-  if (!pulumi.available) {
-    lines.push(`Pulumi's update history is not available: ${text(pulumi.reason)}`);
-    return lines.join("\n");
-  }
-  if (pulumi.updates.length === 0) {
-    lines.push("The stack has no updates in Pulumi's history.");
-    return lines.join("\n");
-  }
-  const rows = [...pulumi.updates]
-    .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime))
-    .map((u) => [
-      u.version === null ? "" : String(u.version),
-      u.kind,
-      u.result,
-      utc(u.startTime),
-      u.endTime ? utc(u.endTime) : "",
-      Object.entries(u.resourceChanges)
-        .map(([op, n]) => `${op} ${n}`)
-        .join(", "),
-      u.message,
-    ]);
-  lines.push(
-    table(
-      ["Version", "Kind", "Result", "Started", "Ended", "Resources", "Message"],
-      rows.map((r) => r.map(cell)),
-    ),
-  );
   return lines.join("\n");
 }
 

@@ -1,8 +1,9 @@
 // The Timeline section: every event of history.jsonl except scrapes, and Pulumi's own updates, in time order.
 import type { HistoryEvent } from "../../lib/history";
-import { gateEvent, gateVerdict, modeChange, modeChangeKind, num, str } from "./events";
+import { gateEvent, gateVerdict, modeChange, modeChangeKind, scrapeFailure, str } from "./events";
 import { cell, table, utc } from "./markdown";
 import type { PulumiHistory, PulumiUpdate } from "./pulumi-history";
+import { newMessages, resourceChanges } from "./pulumi-updates";
 
 interface Row {
   at: number;
@@ -12,7 +13,7 @@ interface Row {
 
 export function timelineSection(events: HistoryEvent[], pulumi: PulumiHistory): string {
   const fromHistory = events.filter((e) => e.type !== "scrape").map((e, i) => historyRow(e, i));
-  const fromPulumi = pulumi.available ? pulumi.updates.map((u, i) => pulumiRow(u, events.length + i)) : [];
+  const fromPulumi = pulumi.available ? pulumiRows(pulumi.updates, events.length) : [];
   const rows = [...fromHistory, ...fromPulumi].sort((a, b) => a.at - b.at || a.order - b.order);
   const scrapes = events.filter((e) => e.type === "scrape").length;
   const lines = ["## Timeline", ""];
@@ -50,7 +51,7 @@ function describe(e: HistoryEvent): [string, string] {
       const parts: string[] = [];
       if (g.result && !g.result.allow)
         parts.push(`${g.result.violations.length} violation(s), see Policy Violations`);
-      if (g.error) parts.push(g.error);
+      if (g.error) parts.push(g.errorKind ? `${g.errorKind}: ${g.error}` : g.error);
       if (g.decisionId) parts.push(`decision ${g.decisionId}`);
       if (g.durationMs !== null) parts.push(`${g.durationMs} ms`);
       return [`${g.gate} gate: ${verdict}`, parts.join("; ")];
@@ -59,6 +60,13 @@ function describe(e: HistoryEvent): [string, string] {
       const m = modeChange(e);
       const outcome = m.allowed === true ? "" : m.allowed === false ? " refused" : " (outcome not recorded)";
       return [`${modeChangeKind(m)}${outcome}`, `${m.from} → ${m.to}${m.reason ? `: ${m.reason}` : ""}`];
+    }
+    case "scrape_failed": {
+      const f = scrapeFailure(e);
+      return [
+        `${f.gate} gate: scrape failed`,
+        `${f.url} at the ${f.at.replace("_", " ")}: ${f.kind}, ${f.detail}`,
+      ];
     }
     case "teardown":
       return ["teardown", "stack destroyed"];
@@ -73,18 +81,18 @@ function otherFields(e: HistoryEvent): string {
   return JSON.stringify(fields);
 }
 
-function pulumiRow(u: PulumiUpdate, order: number): Row {
-  const changes = Object.entries(u.resourceChanges)
-    .filter(([, n]) => n > 0)
-    .map(([op, n]) => `${op} ${n}`)
-    .join(", ");
-  const details = [changes && `resources: ${changes}`, u.message && `message: ${u.message}`]
-    .filter(Boolean)
-    .join("; ");
-  const version = num(u.version) === null ? "" : ` #${u.version}`;
-  return {
-    at: Date.parse(u.startTime),
-    order,
-    cells: [utc(u.startTime), "pulumi", `${u.kind}${version} ${u.result}`, details],
-  };
+/** Pulumi's updates; `firstOrder` keeps them after history events of the same time. */
+function pulumiRows(updates: PulumiUpdate[], firstOrder: number): Row[] {
+  const messages = newMessages(updates);
+  return updates.map((u, i) => {
+    const changes = resourceChanges(u);
+    const details = [changes && `resources: ${changes}`, messages[i] && `message: ${messages[i]}`]
+      .filter(Boolean)
+      .join("; ");
+    return {
+      at: Date.parse(u.startTime),
+      order: firstOrder + i,
+      cells: [utc(u.startTime), "pulumi", `${u.kind} #${u.number} ${u.result}`, details],
+    };
+  });
 }

@@ -22,7 +22,8 @@ Live dashboard of a deployed SwiftDeploy stack (Ctrl+C to quit).
   --json               print one snapshot as JSON and exit
   --samples N          with --once/--json: scrape N times, --interval apart, and print the last
                        (the first scrape has no rates; --samples 2 shows the rates over one interval)
-  --stack NAME         the Pulumi stack to watch (default: the selected stack)
+  --stack NAME         the Pulumi stack to watch (default: the selected stack; when none is, the
+                       one \`npm run deploy\` deploys: $SWIFTDEPLOY_STACK, else dev)
   --admin-url URL      an app replica's admin URL, repeatable (default: output adminUrls)
   --opa-socket PATH    OPA's Unix socket (default: output opaSocket)
   --history FILE       where scrapes are appended (default: output historyFile)

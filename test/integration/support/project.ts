@@ -1,6 +1,8 @@
-// A throwaway copy of the SwiftDeploy project with its own stack, backend and Docker names, driven by the
-// real engine through the Automation API. Tests edit the copy's manifest.yaml and policies/data.json freely;
-// `dispose()` destroys the stack and removes every Docker object named after it, also after a failure.
+// A throwaway copy of the SwiftDeploy project with its own stack, backend, Docker names and ports, driven by
+// the real engine through the Automation API. Tests edit the copy's manifest.yaml and policies/data.json
+// freely; `dispose()` destroys the stack and removes every Docker object named after it, also after a
+// failure. The copy is claimed (test/support/test-objects.ts) before anything exists, so a later run
+// removes what a killed one left; its host ports are locked for this process (test/support/ports.ts).
 import { execFile } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -9,7 +11,9 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack, type UpResult } from "@pulumi/pulumi/automation";
 import { dockerPrefix } from "../../../program/names";
+import { releasePorts, reservePort, reservePorts } from "../../support/ports";
 import { copyProject, REPO_ROOT } from "../../support/project-copy";
+import { claim, unclaim } from "../../support/test-objects";
 
 export const ROOT = REPO_ROOT;
 export const TOOLS = process.env.SWIFTDEPLOY_TOOLS ?? path.join(os.homedir(), ".cache/swiftdeploy/tools");
@@ -18,10 +22,24 @@ const run = promisify(execFile);
 export interface TestProjectOptions {
   /** Prefix of the stack name; a random suffix keeps runs apart. */
   name: string;
-  ingressPort: number;
-  adminPort: number;
+  /** App replicas (manifest app.replicas); 1 unless set. */
+  replicas?: number;
   /** Edits applied to the copy's manifest.yaml text before the first deploy. */
   manifest?: (text: string) => string;
+  /**
+   * @deprecated Ignored: host ports come from the locked test range (test/support/ports.ts) and admin URLs
+   * from the stack's outputs. Kept only so that call sites written before compile; drop it there.
+   */
+  ingressPort?: number;
+  /** @deprecated Ignored, as ingressPort. */
+  adminPort?: number;
+}
+
+/** Host ports the stack config gives the stack, locked for this process until dispose(). */
+interface StackPorts {
+  ingress: number;
+  /** Admin ports of replica 0..n-1 (the stack publishes replica i at adminPort + i). */
+  admin: number[];
 }
 
 export class TestProject {
@@ -31,10 +49,14 @@ export class TestProject {
   readonly env: Record<string, string>;
   stack!: Stack;
 
-  private constructor(readonly options: TestProjectOptions) {
-    this.dir = copyProject(`sdtest-${options.name}-`);
+  private constructor(
+    readonly options: TestProjectOptions,
+    readonly ports: StackPorts,
+  ) {
     this.stackName = `sdtest-${options.name}-${crypto.randomBytes(3).toString("hex")}`;
     this.dockerPrefix = dockerPrefix("swiftdeploy", this.stackName);
+    this.dir = copyProject(`sdtest-${options.name}-`);
+    claim(this.stackName, { dockerPrefix: this.dockerPrefix, dirs: [this.dir] });
     this.env = {
       PATH: `${path.join(TOOLS, "bin")}:${process.env.PATH ?? ""}`,
       PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".pulumi-state")}`,
@@ -46,8 +68,11 @@ export class TestProject {
   }
 
   static async create(options: TestProjectOptions): Promise<TestProject> {
-    const project = new TestProject(options);
+    const replicas = options.replicas ?? 1;
+    const ports = { ingress: await reservePort(), admin: await reservePorts(replicas) };
+    const project = new TestProject(options, ports);
     fs.mkdirSync(path.join(project.dir, ".pulumi-state"));
+    project.editFile("manifest.yaml", (t) => t.replace(/^(\s*replicas:) \d+/m, `$1 ${replicas}`));
     if (options.manifest) project.editFile("manifest.yaml", options.manifest);
     // These tests are about the mechanism, on a 2-core machine that is busy running them: a 1-minute load
     // above the shipped threshold would deny at random. Tests that want a denial set their own thresholds.
@@ -58,17 +83,26 @@ export class TestProject {
       { stackName: project.stackName, workDir: project.dir },
       { envVars: project.env, pulumiCommand },
     );
-    await project.stack.setConfig("swiftdeploy:ingressPort", { value: String(options.ingressPort) });
-    await project.stack.setConfig("swiftdeploy:adminPort", { value: String(options.adminPort) });
+    await project.stack.setConfig("swiftdeploy:ingressPort", { value: String(ports.ingress) });
+    await project.stack.setConfig("swiftdeploy:adminPort", { value: String(ports.admin[0]) });
     return project;
   }
 
   get publicUrl(): string {
-    return `http://127.0.0.1:${this.options.ingressPort}`;
+    return `http://127.0.0.1:${this.ports.ingress}`;
   }
 
-  get adminUrl(): string {
-    return `http://127.0.0.1:${this.options.adminPort}`;
+  /**
+   * The replicas' admin URLs as the stack's last update exported them (`adminUrls`): where they are
+   * published is the stack's business, so tests never compute them.
+   */
+  async adminUrls(): Promise<string[]> {
+    const urls = (await this.stack.outputs()).adminUrls?.value as unknown;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string"))
+      throw new Error(
+        `stack ${this.stackName} exports no adminUrls (got ${JSON.stringify(urls)}): deployed?`,
+      );
+    return urls;
   }
 
   get historyFile(): string {
@@ -79,7 +113,8 @@ export class TestProject {
     return path.join(this.dir, ".swiftdeploy", this.stackName, "opa", "opa.sock");
   }
 
-  container(role: "opa" | "nginx" | "app-0"): string {
+  /** The Docker name of the stack's OPA or nginx container (one each, named once). */
+  container(role: "opa" | "nginx"): string {
     return `${this.dockerPrefix}-${role}`;
   }
 
@@ -97,11 +132,36 @@ export class TestProject {
     });
   }
 
-  /** `pulumi up`, with the engine's output kept for the failure message. */
-  async up(opts: { refresh?: boolean } = {}): Promise<UpResult & { output: string }> {
+  /**
+   * `pulumi up`, with the engine's output kept for the failure message, and the steps that changed
+   * something as "<resource name> <op>" (app generations as app-<generation>-<replica>), sorted.
+   */
+  async up(opts: { refresh?: boolean } = {}): Promise<UpResult & { output: string; steps: string[] }> {
     let output = "";
-    const result = await this.stack.up({ onOutput: (s) => (output += s), refresh: opts.refresh });
-    return { ...result, output };
+    const steps = new Set<string>();
+    const result = await this.stack.up({
+      onOutput: (s) => (output += s),
+      refresh: opts.refresh,
+      onEvent: (event) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same" && step.op !== "refresh") steps.add(changedStep(step.urn, step.op));
+      },
+    });
+    return { ...result, output, steps: [...steps].sort() };
+  }
+
+  /** `pulumi preview`'s steps that would change something, as `up` reports them. */
+  async previewSteps(): Promise<{ steps: string[]; output: string }> {
+    let output = "";
+    const steps = new Set<string>();
+    await this.stack.preview({
+      onOutput: (s) => (output += s),
+      onEvent: (event) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same") steps.add(changedStep(step.urn, step.op));
+      },
+    });
+    return { steps: [...steps].sort(), output };
   }
 
   /** `pulumi up` that must fail; returns the engine's whole output (stdout and stderr). */
@@ -130,7 +190,7 @@ export class TestProject {
     ];
   }
 
-  async containerId(role: "opa" | "nginx" | "app-0"): Promise<string | null> {
+  async containerId(role: "opa" | "nginx"): Promise<string | null> {
     try {
       return await this.docker("inspect", "--format", "{{.Id}}", this.container(role));
     } catch {
@@ -138,18 +198,44 @@ export class TestProject {
     }
   }
 
-  /** Sets the app's chaos through its loopback admin port (replica 0); fails unless the app accepts it. */
+  /** Ids of this stack's containers of one role, running or not (app: every replica of every generation). */
+  async containerIds(role: "app" | "nginx" | "opa"): Promise<string[]> {
+    const ids = await this.docker(
+      "ps",
+      "-aq",
+      "--no-trunc",
+      "--filter",
+      `name=^${this.dockerPrefix}-${role}`,
+    );
+    return ids.split("\n").filter(Boolean).sort();
+  }
+
+  /** Names of this stack's running containers of one role (app: every replica), sorted. */
+  async containersOf(role: "app" | "nginx" | "opa"): Promise<string[]> {
+    const names = await this.docker(
+      "ps",
+      "--filter",
+      `name=^${this.dockerPrefix}-${role}`,
+      "--format",
+      "{{.Names}}",
+    );
+    return names.split("\n").filter(Boolean).sort();
+  }
+
+  /** Sets the chaos of every replica through its loopback admin port; fails unless each accepts it. */
   async setChaos(body: object): Promise<void> {
-    const response = await fetch(`${this.adminUrl}/chaos`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
-    });
-    if (response.status !== 200)
-      throw new Error(
-        `POST /chaos ${JSON.stringify(body)}: HTTP ${response.status}, ${await response.text()}`,
-      );
+    for (const url of await this.adminUrls()) {
+      const response = await fetch(`${url}/chaos`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (response.status !== 200)
+        throw new Error(
+          `POST ${url}/chaos ${JSON.stringify(body)}: HTTP ${response.status}, ${await response.text()}`,
+        );
+    }
   }
 
   /** Destroys the stack, then removes whatever Docker objects named after it are left, and the copy. */
@@ -167,7 +253,18 @@ export class TestProject {
       await run("docker", ["rmi", "-f", name]).catch(() => undefined);
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
+    unclaim(this.stackName);
+    releasePorts([this.ports.ingress, ...this.ports.admin]);
   }
+}
+
+/**
+ * "<resource name> <op>" of one engine step; a replacement's several steps (delete-replaced, replace,
+ * create-replacement) read as one "replace", and an app generation's hash as "<generation>".
+ */
+function changedStep(urn: string, op: string): string {
+  const name = (urn.split("::").pop() ?? urn).replace(/^app-[0-9a-f]{8}-(\d+)$/, "app-<generation>-$1");
+  return `${name} ${op.includes("replace") ? "replace" : op}`;
 }
 
 /** GET through fetch with a bound; returns status and body text. */

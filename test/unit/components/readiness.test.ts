@@ -10,7 +10,7 @@ import {
   waitUntilReady,
   type Probe,
 } from "../../../components/readiness-provider";
-import { freePort } from "../../support/ports";
+import { reservePort } from "../../support/ports";
 
 const servers: http.Server[] = [];
 const dirs: string[] = [];
@@ -36,7 +36,7 @@ const FAST = { timeoutMs: 3000, intervalMs: 20 };
 
 describe("probeOnce", () => {
   it("is ready on 2xx and says what it got otherwise", async () => {
-    const port = await freePort();
+    const port = await reservePort();
     let status = 503;
     await serve(port, "/healthz", () => status);
     const probe = { name: "app-0", url: `http://127.0.0.1:${port}/healthz` };
@@ -50,7 +50,7 @@ describe("probeOnce", () => {
   });
 
   it("reports a refused connection by its code", async () => {
-    const port = await freePort();
+    const port = await reservePort();
     expect(await probeOnce({ name: "x", url: `http://127.0.0.1:${port}/` }, 1000)).toEqual({
       ok: false,
       detail: "ECONNREFUSED",
@@ -58,7 +58,7 @@ describe("probeOnce", () => {
   });
 
   it("gives up on a listener that never answers within its timeout", async () => {
-    const port = await freePort();
+    const port = await reservePort();
     const server = http.createServer(() => undefined);
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -83,7 +83,7 @@ describe("probeOnce", () => {
 
 describe("waitUntilReady", () => {
   it("waits for a listener that comes up later, and for every probe", async () => {
-    const [late, early] = [await freePort(), await freePort()];
+    const [late, early] = [await reservePort(), await reservePort()];
     await serve(early, "/healthz", () => 200);
     setTimeout(() => void serve(late, "/healthz", () => 200), 300);
     const probes: Probe[] = [late, early].map((port, i) => ({
@@ -96,7 +96,7 @@ describe("waitUntilReady", () => {
   });
 
   it("fails after its timeout naming each probe not ready and its last answer", async () => {
-    const [sick, down, fine] = [await freePort(), await freePort(), await freePort()];
+    const [sick, down, fine] = [await reservePort(), await reservePort(), await reservePort()];
     await serve(sick, "/healthz", () => 503);
     await serve(fine, "/healthz", () => 200);
     const probe = (name: string, port: number) => ({ name, url: `http://127.0.0.1:${port}/healthz` });
@@ -131,7 +131,7 @@ describe("the readiness provider", () => {
   });
 
   it("creates once the probes answer, with the time it took", async () => {
-    const port = await freePort();
+    const port = await reservePort();
     await serve(port, "/healthz", () => 200);
     const probes = [{ name: "app-0", url: `http://127.0.0.1:${port}/healthz` }];
     const created = await readinessProvider.create!({ probes, containerIds: ["c1"], timeoutSeconds: 5 });

@@ -21,7 +21,12 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(
+    servers.map((s) => {
+      s.closeAllConnections();
+      return new Promise((resolve) => s.close(resolve));
+    }),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,12 +55,24 @@ async function fakeOpa(decision: PolicyDecision): Promise<{ socketPath: string; 
   return { socketPath, inputs };
 }
 
+/** Listens on 127.0.0.1 with `handler`; the URL of the stand-in's admin listener. */
+async function serveReplica(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
 /** A stand-in replica whose /metrics shows `requests` (of which `errors` 500s) of 0.05 s each, so far. */
 async function fakeReplica(counts: { requests: number; errors: number }): Promise<string> {
-  const server = http.createServer((_req, res) => {
+  return serveReplica((_req, res) => {
     const ok = counts.requests - counts.errors;
+    res.writeHead(200, { "content-type": PROMETHEUS_TEXT });
     res.end(
       [
+        "app_uptime_seconds 12.5",
         `http_requests_total{method="GET",path="/",status_code="200"} ${ok}`,
         `http_requests_total{method="GET",path="/",status_code="500"} ${counts.errors}`,
         `http_request_duration_seconds_bucket{le="0.1",method="GET",path="/",status_code="200"} ${ok}`,
@@ -66,9 +83,28 @@ async function fakeReplica(counts: { requests: number; errors: number }): Promis
       ].join("\n"),
     );
   });
+}
+
+/** A stand-in replica that answers every request with this status, content type and body. */
+function fixedReplica(status: number, contentType: string, body: string): Promise<string> {
+  return serveReplica((_req, res) => {
+    res.writeHead(status, { "content-type": contentType });
+    res.end(body);
+  });
+}
+
+/** A stand-in OPA on the socket that accepts every request and answers it with `answer` (or never). */
+async function misbehavingOpa(answer: string | null): Promise<string> {
+  const socketPath = path.join(dir, "opa.sock");
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (answer === null) return; // accepts, reads, never answers
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(answer);
+  });
   servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return socketPath;
 }
 
 describe("the infrastructure gate", () => {
@@ -135,9 +171,11 @@ describe("the canary gate", () => {
     expect(readHistory(path.join(dir, "history.jsonl")).events).toEqual([]);
   });
 
-  it("sees a change only when an input changes", async () => {
+  it("sees a change only when the mode changes, not when the replicas or the window move", async () => {
     const base = inputs("canary", ["http://127.0.0.1:1"], "s");
     expect(await canaryGateProvider.diff!("id", base, { ...base })).toEqual({ changes: false });
+    const moved = { ...base, adminUrls: ["http://127.0.0.1:2", "http://127.0.0.1:3"], windowSeconds: 60 };
+    expect(await canaryGateProvider.diff!("id", base, moved)).toEqual({ changes: false });
     expect(await canaryGateProvider.diff!("id", base, { ...base, mode: "stable" })).toEqual({
       changes: true,
     });
@@ -191,18 +229,141 @@ describe("the canary gate", () => {
     expect(change).toMatchObject({ type: "mode_change", allowed: false });
   });
 
-  it("fails naming the replica it cannot scrape", async () => {
-    const closed = await fakeReplica({ requests: 0, errors: 0 });
-    const server = servers.pop()!;
-    await new Promise((resolve) => server.close(resolve));
-    const update = canaryGateProvider.update!(
-      "id",
-      inputs("canary", [closed], "s"),
-      inputs("stable", [closed], path.join(dir, "opa.sock")),
+  describe("when OPA gives no decision", () => {
+    // Each failure has its own sentence, and each is recorded: the gate event with the error and its kind,
+    // then the refused promotion with the message `pulumi up` shows.
+    const failures = [
+      [
+        "is down",
+        async () => path.join(dir, "nobody.sock"),
+        "unreachable",
+        /^\[OPA\/CANARY\] no decision: OPA unreachable at unix socket \S+nobody\.sock \(ENOENT\): is the OPA container running\?$/,
+      ],
+      [
+        "is slow",
+        () => misbehavingOpa(null),
+        "timeout",
+        /^\[OPA\/CANARY\] no decision: OPA did not answer within 300 ms \(unix socket \S+, swiftdeploy\/canary\/decision\)$/,
+      ],
+      [
+        "answers garbage",
+        () => misbehavingOpa("<html>502 Bad Gateway</html>"),
+        "malformed",
+        /^\[OPA\/CANARY\] no decision: OPA gave a malformed answer for data\.swiftdeploy\.canary\.decision: the body is not JSON: "<html>502 Bad Gateway<\/html>"$/,
+      ],
+    ] as const;
+
+    it.each(failures)(
+      "says so in its own words and records it when OPA %s",
+      async (_what, start, kind, message) => {
+        const socketPath = await start();
+        const url = await fakeReplica({ requests: 30, errors: 0 });
+        const update = canaryGateProvider.update!("id", inputs("canary", [url], "s"), {
+          ...inputs("stable", [url], socketPath),
+          timeoutMs: 300,
+        });
+        await expect(update).rejects.toThrow(message);
+        const events = readHistory(path.join(dir, "history.jsonl")).events;
+        expect(events.map((e) => e.type)).toEqual(["gate", "mode_change"]);
+        expect(events[0]).toMatchObject({
+          gate: "canary",
+          result: null,
+          decision_id: null,
+          error_kind: kind,
+        });
+        expect(events[0].input).toMatchObject({ requests: 0, window_seconds: 1 });
+        expect(`[OPA/CANARY] no decision: ${String(events[0].error)}`).toMatch(message);
+        expect(events[1]).toMatchObject({ from: "canary", to: "stable", allowed: false });
+        expect(String(events[1].reason)).toMatch(message);
+      },
     );
-    await expect(update).rejects.toThrow(
-      `[CANARY] cannot scrape ${closed}/metrics (ECONNREFUSED): is the app running?`,
+  });
+
+  describe("when a replica's /metrics cannot be used", () => {
+    const failures = [
+      [
+        "refused",
+        async () => {
+          const url = await fakeReplica({ requests: 0, errors: 0 });
+          const server = servers.pop()!;
+          await new Promise((resolve) => server.close(resolve));
+          return url;
+        },
+        { kind: "unreachable", status: null },
+        (url: string) => `[CANARY] cannot scrape ${url}/metrics (ECONNREFUSED): is the app running?`,
+      ],
+      [
+        "answered HTTP 500",
+        () => fixedReplica(500, "application/json", '{"error":"internal error"}'),
+        { kind: "http_status", status: 500 },
+        (url: string) => `[CANARY] ${url}/metrics answered HTTP 500`,
+      ],
+      [
+        "answered an HTML page",
+        () => fixedReplica(200, "text/html", "<html><body>Welcome to nginx!</body></html>"),
+        { kind: "not_metrics", status: null },
+        (url: string) =>
+          `[CANARY] ${url}/metrics did not answer the app's metrics: not Prometheus text: content-type "text/html", body "<html><body>Welcome to nginx!</body></html>"`,
+      ],
+      [
+        "answered another program's Prometheus text",
+        () => fixedReplica(200, PROMETHEUS_TEXT, "node_load1 0.5\n"),
+        { kind: "not_metrics", status: null },
+        (url: string) =>
+          `[CANARY] ${url}/metrics did not answer the app's metrics: not the app's metrics: no app_uptime_seconds in "node_load1 0.5"`,
+      ],
+    ] as const;
+
+    it.each(failures)(
+      "refuses naming the replica, records the failed scrape and the refusal, and asks no OPA, when it %s",
+      async (_what, start, recorded, message) => {
+        const opa = await fakeOpa(ALLOW);
+        const url = await start();
+        const update = canaryGateProvider.update!(
+          "id",
+          inputs("canary", [url], "s"),
+          inputs("stable", [url], opa.socketPath),
+        );
+        await expect(update).rejects.toThrow(message(url));
+        expect(opa.inputs).toEqual([]);
+        const events = readHistory(path.join(dir, "history.jsonl")).events;
+        expect(events.map((e) => e.type)).toEqual(["scrape_failed", "mode_change"]);
+        expect(events[0]).toMatchObject({
+          gate: "canary",
+          url: `${url}/metrics`,
+          at: "window_start",
+          ...recorded,
+        });
+        expect(events[1]).toMatchObject({
+          from: "canary",
+          to: "stable",
+          allowed: false,
+          reason: message(url),
+        });
+      },
     );
+
+    it("records which replica failed at the end of the window", async () => {
+      const opa = await fakeOpa(ALLOW);
+      const healthy = await fakeReplica({ requests: 5, errors: 0 });
+      const failing = await fakeReplica({ requests: 5, errors: 0 });
+      const server = servers.at(-1)!;
+      setTimeout(() => {
+        server.closeAllConnections();
+        server.close();
+      }, 300);
+      const urls = [healthy, failing];
+      const update = canaryGateProvider.update!(
+        "id",
+        inputs("canary", urls, "s"),
+        inputs("stable", urls, opa.socketPath),
+      );
+      await expect(update).rejects.toThrow(`[CANARY] cannot scrape ${failing}/metrics (ECONNREFUSED)`);
+      const events = readHistory(path.join(dir, "history.jsonl")).events;
+      expect(events.map((e) => e.type)).toEqual(["scrape_failed", "mode_change"]);
+      expect(events[0]).toMatchObject({ url: `${failing}/metrics`, at: "window_end", kind: "unreachable" });
+      expect(opa.inputs).toEqual([]);
+    });
   });
 
   it("lets the app go back to canary with no judgement, and records it", async () => {

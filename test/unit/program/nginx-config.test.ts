@@ -4,16 +4,31 @@ import { describe, expect, it } from "vitest";
 import { loadManifest, type Manifest } from "../../../program/manifest";
 import { renderNginxConfig, type NginxConfigVars } from "../../../program/nginx-config";
 import { ADMIN_ROUTES, nginxConfig, planStack } from "../../../program/plan";
+import { APP_SHUTDOWN_TIMEOUT_S, CONTAINER_STOP_GRACE_S, PROXY_READ_TIMEOUT_S } from "../../../lib/drain";
 import { REPO_ROOT } from "../../support/project-copy";
 
 const SHIPPED = loadManifest(path.join(REPO_ROOT, "manifest.yaml"));
 
-function configFor(replicas: number): string {
+/** The containers of generation 3f2a1c9b, as the program names them. */
+function servers(replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `swiftdeploy-snapshot-app-3f2a1c9b-${i}`);
+}
+
+function renderedFor(replicas: number) {
   const manifest: Manifest = { ...SHIPPED, app: { ...SHIPPED.app, replicas } };
   // planStack is pure: the project folder is only joined into paths, never read.
-  return nginxConfig(
-    planStack({ project: "swiftdeploy", stack: "snapshot", mode: "canary", manifest, projectDir: "/p" }),
-  );
+  const plan = planStack({
+    project: "swiftdeploy",
+    stack: "snapshot",
+    mode: "canary",
+    manifest,
+    projectDir: "/p",
+  });
+  return nginxConfig(plan, servers(replicas));
+}
+
+function configFor(replicas: number): string {
+  return renderedFor(replicas).text;
 }
 
 /** The body of the first `location <match> {` block, or undefined. */
@@ -39,13 +54,28 @@ describe("the rendered nginx.conf", () => {
     expect(ADMIN_ROUTES).toEqual(["/metrics", "/chaos"]);
   });
 
-  it("proxies through a variable so the app's address is resolved by Docker's DNS at request time", () => {
-    const config = configFor(1);
-    expect(config).toMatch(/^\s*resolver 127\.0\.0\.11 valid=1s ipv6=off;$/m);
-    const proxy = locationBlock(config, "/")!;
-    expect(proxy).toMatch(/^set \$app_upstream http:\/\/app:3000;$/m);
-    expect(proxy).toMatch(/^\s*proxy_pass \$app_upstream;$/m);
-    expect(config.match(/^\s*proxy_pass\s/gm)).toHaveLength(1);
+  it.each([1, 3])(
+    "proxies to exactly the %i container(s) it is given, by name, with no DNS lookup per request",
+    (replicas) => {
+      const config = configFor(replicas);
+      const upstream = config.slice(
+        config.indexOf("upstream app {"),
+        config.indexOf("}", config.indexOf("upstream app {")),
+      );
+      expect(upstream.match(/^\s*server .*$/gm)!.map((l) => l.trim())).toEqual(
+        servers(replicas).map((name) => `server ${name}:3000;`),
+      );
+      // A worker shutting down after a reload never finishes a lookup: the names resolve at load time only.
+      expect(config).not.toMatch(/^\s*resolver\s/m);
+      expect(locationBlock(config, "/")).toMatch(/^proxy_pass http:\/\/app;$/m);
+      expect(config.match(/^\s*proxy_pass\s/gm)).toHaveLength(1);
+    },
+  );
+
+  it("waits for a proxied request as long as lib/drain.ts says, less than the app's drain", () => {
+    expect(locationBlock(configFor(1), "/")).toContain(`proxy_read_timeout ${PROXY_READ_TIMEOUT_S}s;`);
+    expect(APP_SHUTDOWN_TIMEOUT_S).toBeGreaterThan(PROXY_READ_TIMEOUT_S);
+    expect(CONTAINER_STOP_GRACE_S).toBeGreaterThan(APP_SHUTDOWN_TIMEOUT_S);
   });
 
   it.each([
@@ -67,10 +97,9 @@ describe("renderNginxConfig in strict mode", () => {
   const VARS: NginxConfigVars = {
     stack: "s",
     listen_port: 8080,
-    app_host: "app",
+    app_servers: ["a-0"],
     app_port: 3000,
-    replicas: 1,
-    dns_valid_s: 1,
+    proxy_read_timeout_s: 15,
     admin_routes: ["/metrics"],
   };
 
@@ -81,6 +110,15 @@ describe("renderNginxConfig in strict mode", () => {
   });
 
   it("renders with every variable present", () => {
-    expect(renderNginxConfig(VARS)).toContain("# nginx.conf of stack s,");
+    expect(renderNginxConfig(VARS).text).toContain("# nginx.conf of stack s,");
+  });
+
+  it("answers /nginx-health with the config's id, which changes with any variable", () => {
+    const { text, id } = renderNginxConfig(VARS);
+    expect(id).toMatch(/^[0-9a-f]{12}$/);
+    expect(locationBlock(text, "= /nginx-health")).toContain(`return 200 "ok ${id}\\n";`);
+    expect(renderNginxConfig(VARS).id).toBe(id);
+    expect(renderNginxConfig({ ...VARS, app_servers: ["b-0"] }).id).not.toBe(id);
+    expect(renderNginxConfig({ ...VARS, app_servers: ["a-0", "a-1"] }).id).not.toBe(id);
   });
 });

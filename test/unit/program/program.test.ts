@@ -3,12 +3,15 @@
 // copy of the project; only the engine, the providers and the gates' dynamic providers are replaced.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RunError } from "@pulumi/pulumi/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashFiles, listFiles } from "../../../program/build-context";
 import { loadManifest } from "../../../program/manifest";
-import { BIG_FILE_BYTES, nginxConfig, planStack } from "../../../program/plan";
+import { HEALTHCHECK } from "../../../components/supervised";
+import { CONTAINER_STOP_GRACE_S, PROXY_READ_TIMEOUT_S } from "../../../lib/drain";
+import { appGeneration, BIG_FILE_BYTES, nginxConfig, planStack } from "../../../program/plan";
 import { copyProject, toolsBinDir } from "../../support/project-copy";
-import { PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
+import { fakeHostPort, PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -17,6 +20,7 @@ const COMMAND = "command:local:Command";
 const INFRASTRUCTURE_GATE = "pulumi-nodejs:dynamic/swiftdeploy:InfrastructureGate";
 const CANARY_GATE = "pulumi-nodejs:dynamic/swiftdeploy:CanaryGate";
 const READINESS = "pulumi-nodejs:dynamic/swiftdeploy:Readiness";
+const INGRESS_CONFIG = "pulumi-nodejs:dynamic/swiftdeploy:IngressConfig";
 
 const ORIGINAL_PATH = process.env.PATH;
 let projectDir: string;
@@ -42,6 +46,25 @@ function resource(run: ProgramRun, name: string): Registered {
 
 function ofType(run: ProgramRun, type: string): Registered[] {
   return run.resources.filter((r) => r.type === type);
+}
+
+/** The app's containers, replica 0 first: resources app-<generation>-<replica> of the App component. */
+function appContainers(run: ProgramRun): Registered[] {
+  return ofType(run, CONTAINER)
+    .filter((c) => c.parent === "app")
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The app's image resource: app-image-<build>. */
+function appImage(run: ProgramRun): Registered {
+  const [image] = ofType(run, IMAGE).filter((i) => i.parent === "app");
+  return image;
+}
+
+/** The hash of what the app image is built from (the bundle esbuild wrote and the Dockerfile). */
+function serviceHash(): string {
+  const service = path.join(projectDir, "service");
+  return hashFiles([path.join(service, "dist", "server.js"), path.join(service, "Dockerfile")], service);
 }
 
 /** A manifest next to the copy's own, with `from` replaced by `to`; returns its path relative to the project. */
@@ -79,7 +102,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
     state = path.join(projectDir, ".swiftdeploy", STACK);
   });
 
-  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the audit record and its providers", () => {
+  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the rollout step, the audit record and its providers", () => {
+    expect(appContainers(run).map((c) => c.name)).toEqual([expect.stringMatching(/^app-[0-9a-f]{8}-0$/)]);
     const registered = run.resources.map((r) => `${r.type} ${r.name} < ${r.parent ?? "-"}`).sort();
     expect(registered).toEqual(
       [
@@ -94,14 +118,14 @@ describe("the program with the shipped manifest on stack unittest", () => {
         `${INFRASTRUCTURE_GATE} infrastructure-gate < -`,
         `${CANARY_GATE} canary-gate < -`,
         "swiftdeploy:index:App app < -",
-        `${IMAGE} app-image < app`,
-        `${CONTAINER} app-0 < app`,
+        `${IMAGE} app-image-${serviceHash().slice(0, 8)} < app`,
+        `${CONTAINER} ${appContainers(run)[0].name} < app`,
         `${READINESS} app-ready < app`,
         "swiftdeploy:index:Nginx nginx < -",
         `${IMAGE} nginx-image < nginx`,
-        `${COMMAND} nginx-config-test < nginx`,
         `${CONTAINER} nginx-server < nginx`,
         `${READINESS} nginx-ready < nginx`,
+        `${INGRESS_CONFIG} ingress-config < -`,
         "swiftdeploy:index:AuditRecord audit < -",
         `${COMMAND} audit-events < audit`,
         "pulumi:providers:pulumi-nodejs dynamic-host < -",
@@ -120,7 +144,6 @@ describe("the program with the shipped manifest on stack unittest", () => {
 
   it.each([
     ["opa-image", "swiftdeploy-unittest/opa", () => path.join(projectDir, ".swiftdeploy", "build", "opa")],
-    ["app-image", "swiftdeploy-unittest/swiftdeploy-app:1.0.0", () => path.join(projectDir, "service")],
     [
       "nginx-image",
       "swiftdeploy-unittest/nginx",
@@ -142,13 +165,15 @@ describe("the program with the shipped manifest on stack unittest", () => {
     });
   });
 
-  it("rebuilds the app image when the bundle esbuild wrote or the Dockerfile changes", () => {
-    const service = path.join(projectDir, "service");
-    const hash = hashFiles(
-      [path.join(service, "dist", "server.js"), path.join(service, "Dockerfile")],
-      service,
-    );
-    expect(resource(run, "app-image").inputs.triggers).toEqual({ build: hash });
+  // One image resource per build: replacing one would remove it (and the containers on it) first.
+  it("builds the app image from service/ as a resource and a tag of its own per build of the bundle and Dockerfile", () => {
+    const build = serviceHash().slice(0, 8);
+    const image = appImage(run);
+    expect(image.name).toBe(`app-image-${build}`);
+    expect(image.inputs).toEqual({
+      name: `swiftdeploy-unittest/swiftdeploy-app:1.0.0-${build}`,
+      build: { context: path.join(projectDir, "service") },
+    });
   });
 
   it("runs the OPA server on the internal network only, with no published port", () => {
@@ -194,14 +219,16 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ]);
   });
 
-  it.each(["opa-server", "app-0", "nginx-server"])(
-    "gives %s a healthcheck and a restart policy; Docker's status is not what pulumi up waits on",
+  it.each(["opa-server", "app replica 0", "nginx-server"])(
+    "gives %s a healthcheck, a restart policy and a stop grace longer than the app's drain; Docker's status is not what pulumi up waits on",
     (name) => {
-      const { inputs } = resource(run, name);
+      const { inputs } = name === "app replica 0" ? appContainers(run)[0] : resource(run, name);
       expect(inputs.healthcheck.tests[0]).toBe("CMD");
       expect(inputs.healthcheck.retries).toBeGreaterThan(0);
       expect(inputs.restart).toBe("unless-stopped");
       expect(inputs.wait ?? false).toBe(false);
+      expect(inputs.destroyGraceSeconds).toBe(CONTAINER_STOP_GRACE_S);
+      expect(inputs.stopTimeout).toBe(CONTAINER_STOP_GRACE_S);
     },
   );
 
@@ -211,17 +238,20 @@ describe("the program with the shipped manifest on stack unittest", () => {
       "opa-server",
       [{ name: "opa", url: "http://opa/health", socketPath: "<state>/opa/opa.sock" }],
     ],
-    ["app-ready", "app-0", [{ name: "app-0", url: "http://127.0.0.1:9100/healthz" }]],
+    ["app-ready", "<app-0>", [{ name: "app-0", url: "http://127.0.0.1:<port of app-0>/healthz" }]],
     ["nginx-ready", "nginx-server", [{ name: "nginx", url: "http://127.0.0.1:8081/nginx-health" }]],
   ])(
     "makes pulumi up wait until %s sees %s answer its health route from the host",
-    async (name, container, probes) => {
+    async (name, containerName, probes) => {
       const ready = resource(run, name);
+      const container = containerName === "<app-0>" ? appContainers(run)[0].name : containerName;
+      // The app's admin port on the host is the one Docker picked for the container (the mocks pick too).
       const expected = probes.map((p) => ({
         ...p,
+        url: p.url.replace("<port of app-0>", String(fakeHostPort(container))),
         ...(p.socketPath ? { socketPath: p.socketPath.replace("<state>", state) } : {}),
       }));
-      expect(ready.inputs.probes).toEqual(expected);
+      expect(await valueOf(ready.inputs.probes)).toEqual(expected);
       expect(ready.dependsOn).toContain(container);
       expect(await valueOf(ready.inputs.containerIds)).toEqual([`${container}-id`]);
       expect(ready.inputs.timeoutSeconds).toBe(60); // README: "60 s at most"
@@ -239,30 +269,71 @@ describe("the program with the shipped manifest on stack unittest", () => {
       n,
       "dynamic-host",
     ]),
-    ...["networks-public", "networks-internal", "opa-image", "opa-server", "app-image", "app-0"].map((n) => [
-      n,
-      "docker",
-    ]),
+    ["ingress-config", "dynamic-host"],
+    ...["networks-public", "networks-internal", "opa-image", "opa-server", "<app image>", "<app-0>"].map(
+      (n) => [n, "docker"],
+    ),
     ...["nginx-image", "nginx-server"].map((n) => [n, "docker"]),
-    ...["opa-policy-tests", "nginx-config-test", "audit-events"].map((n) => [n, "command"]),
+    ...["opa-policy-tests", "audit-events"].map((n) => [n, "command"]),
   ])("runs %s with the %s provider the program registered", (name, provider) => {
-    expect(resource(run, name).provider).toBe(provider);
+    const registered =
+      name === "<app image>"
+        ? appImage(run)
+        : name === "<app-0>"
+          ? appContainers(run)[0]
+          : resource(run, name);
+    expect(registered.provider).toBe(provider);
   });
 
-  it("runs one app container on the public network under the alias app, admin port on 127.0.0.1:9100", () => {
-    const app = ofType(run, CONTAINER).filter((c) => c.name.startsWith("app-"));
-    expect(app.map((c) => c.inputs.name)).toEqual(["swiftdeploy-unittest-app-0"]);
+  it("runs one app container of its generation on the public network, its admin port on a 127.0.0.1 port Docker picks", () => {
+    const app = appContainers(run);
+    const generation = app[0].name.split("-")[1];
+    expect(app.map((c) => c.inputs.name)).toEqual([`swiftdeploy-unittest-app-${generation}-0`]);
     const { inputs } = app[0];
-    expect(inputs.image).toBe("sha256:app-image");
-    expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-unittest-net", aliases: ["app"] }]);
-    expect(inputs.ports).toEqual([{ internal: 9100, external: 9100, ip: "127.0.0.1" }]);
+    expect(inputs.image).toBe(`sha256:${appImage(run).name}`);
+    expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-unittest-net" }]);
+    expect(inputs.ports).toEqual([{ internal: 9100, ip: "127.0.0.1" }]);
+    expect(inputs.labels).toEqual(
+      expect.arrayContaining([
+        { label: "swiftdeploy.stack", value: STACK },
+        { label: "swiftdeploy.role", value: "app" },
+        { label: "swiftdeploy.generation", value: generation },
+        { label: "swiftdeploy.replica", value: "0" },
+      ]),
+    );
     expect(inputs.healthcheck.tests.join(" ")).toContain(
       "curl -fsS -o /dev/null http://127.0.0.1:3000/healthz",
     );
   });
 
+  it("names the generation after everything the containers are made of: image, mode, ports, healthcheck", () => {
+    const plan = planStack({
+      project: PROJECT,
+      stack: STACK,
+      mode: "canary",
+      manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
+      projectDir,
+    });
+    const generation = appGeneration(plan, serviceHash(), HEALTHCHECK);
+    expect(appContainers(run)[0].name).toBe(`app-${generation}-0`);
+    const differs = [
+      appGeneration(plan, "0".repeat(16), HEALTHCHECK),
+      appGeneration({ ...plan, mode: "stable" }, serviceHash(), HEALTHCHECK),
+      appGeneration(plan, serviceHash(), { ...HEALTHCHECK, interval: "9s" }),
+      appGeneration(
+        { ...plan, manifest: { ...plan.manifest, app: { ...plan.manifest.app, port: 3001 } } },
+        serviceHash(),
+        HEALTHCHECK,
+      ),
+    ];
+    expect(new Set([generation, ...differs]).size).toBe(5);
+    // Scaling keeps the generation: replicas are added or removed beside the running ones.
+    const scaled = { ...plan, manifest: { ...plan.manifest, app: { ...plan.manifest.app, replicas: 3 } } };
+    expect(appGeneration(scaled, serviceHash(), HEALTHCHECK)).toBe(generation);
+  });
+
   it("gives the app its name, version, mode canary, ports and chaos switch from the manifest", () => {
-    expect(resource(run, "app-0").inputs.envs).toEqual([
+    expect(appContainers(run)[0].inputs.envs).toEqual([
       "SERVICE_NAME=swiftdeploy",
       "APP_VERSION=1.0.0",
       "APP_MODE=canary",
@@ -273,16 +344,26 @@ describe("the program with the shipped manifest on stack unittest", () => {
   });
 
   // The gate's output, not the config: the app is replaced in stable mode only once the gate allowed it.
-  it.each(["app-0", "audit-events"])("takes the mode for %s from the canary gate's output", (name) => {
-    expect(resource(run, name).dependsOn).toContain("canary-gate");
+  it.each(["<app-0>", "audit-events"])("takes the mode for %s from the canary gate's output", (name) => {
+    const registered = name === "<app-0>" ? appContainers(run)[0] : resource(run, name);
+    expect(registered.dependsOn).toContain("canary-gate");
   });
 
-  it("publishes nginx on the manifest's ingress bind and port, on the public network, with the rendered config", () => {
+  it("publishes nginx on the manifest's ingress bind and port, on the public network, its config in a mounted folder", () => {
     const { inputs } = resource(run, "nginx-server");
     expect(inputs.name).toBe("swiftdeploy-unittest-nginx");
     expect(inputs.image).toBe("sha256:nginx-image");
     expect(inputs.ports).toEqual([{ internal: 8080, external: 8081, ip: "0.0.0.0" }]);
     expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-unittest-net" }]);
+    // A folder, not a file: the rollout step's rename shows inside the container.
+    expect(inputs.volumes).toEqual([
+      { hostPath: path.join(state, "nginx"), containerPath: "/etc/nginx/swiftdeploy" },
+    ]);
+    expect(inputs.uploads).toBeUndefined();
+  });
+
+  it("applies the rendered config, naming the app's containers, through the rollout step once they are ready", async () => {
+    const step = resource(run, "ingress-config");
     const plan = planStack({
       project: PROJECT,
       stack: STACK,
@@ -290,18 +371,34 @@ describe("the program with the shipped manifest on stack unittest", () => {
       manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
       projectDir,
     });
-    expect(inputs.uploads).toEqual([{ file: "/etc/nginx/nginx.conf", content: nginxConfig(plan) }]);
+    const names = appContainers(run).map((c) => c.inputs.name);
+    const config = nginxConfig(plan, names);
+    expect(step.inputs).toMatchObject({
+      container: "swiftdeploy-unittest-nginx",
+      containerId: "nginx-server-id",
+      configDir: path.join(state, "nginx"),
+      config: config.text,
+      configId: config.id,
+      upstreams: names,
+      healthUrl: "http://127.0.0.1:8081/nginx-health",
+      targetsFile: path.join(state, "prometheus", "app-targets.json"),
+      drainSeconds: PROXY_READ_TIMEOUT_S,
+      __provider: expect.stringContaining("handler = () => ingressConfigProvider"),
+    });
+    expect(step.dependsOn).toEqual(
+      expect.arrayContaining(["app-ready", "nginx-ready", "infrastructure-gate"]),
+    );
+    const port = fakeHostPort(appContainers(run)[0].name);
+    expect(await valueOf(step.inputs.targets)).toEqual([
+      {
+        targets: [`127.0.0.1:${port}`],
+        labels: expect.objectContaining({ stack: STACK, role: "app", replica: "0" }),
+      },
+    ]);
   });
 
-  it("tests the rendered nginx.conf with nginx -t in the nginx image before the nginx container starts", () => {
-    const configFile = path.join(state, "nginx.conf");
-    const test = resource(run, "nginx-config-test");
-    expect(test.inputs.create).toBe(
-      `docker run --rm --network none -v "${configFile}:/etc/nginx/nginx.conf:ro" sha256:nginx-image nginx -t -q`,
-    );
-    const config = resource(run, "nginx-server").inputs.uploads[0].content;
-    expect(fs.readFileSync(configFile, "utf8")).toBe(config);
-    expect(test.inputs.triggers).toEqual([config, "sha256:nginx-image"]);
+  it("never writes nginx's config itself: the folder stays empty until the rollout step runs", () => {
+    expect(fs.readdirSync(path.join(state, "nginx"))).toEqual([]);
   });
 
   it("hands the infrastructure gate OPA's socket, the manifest's timeout, the history file and Docker's data root", () => {
@@ -323,7 +420,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
       opaSocket: path.join(state, "opa", "opa.sock"),
       timeoutMs: 2000,
       mode: "canary",
-      adminUrls: ["http://127.0.0.1:9100"],
+      // What runs now, from Docker by the stack's labels: nothing of stack unittest.
+      adminUrls: [],
       windowSeconds: 30,
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
@@ -339,23 +437,27 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ["canary-gate", ["infrastructure-gate"]],
     ["app", ["canary-gate", "infrastructure-gate"]],
     ["nginx", ["infrastructure-gate"]],
-    ["nginx-server", ["nginx-config-test"]],
-    ["audit", ["app-0", "app-ready", "nginx-server", "nginx-ready"]],
+    ["audit", ["app-ready", "nginx-server", "nginx-ready", "ingress-config"]],
   ])("registers %s only after %j", (name, after) => {
     expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
   });
 
-  it.each(["opa-server", "app-0", "nginx-server"])(
-    "replaces %s when its healthcheck changes (Docker cannot change it in place)",
+  it.each(["opa-server", "nginx-server"])(
+    "replaces %s when its healthcheck changes, removing it first: only one container can hold its socket or port",
     (name) => {
       expect(resource(run, name).replaceOnChanges).toEqual(["healthcheck"]);
-      // Its name is fixed: the old container must go before the new one is created.
       expect(resource(run, name).deleteBeforeReplace).toBe(true);
     },
   );
 
-  it("starts nginx beside the app, not after it: nginx finds the app by name at request time", () => {
-    expect(resource(run, "nginx").dependsOn).not.toContain("app-0");
+  it("never asks the engine to remove an app container before its successor runs", () => {
+    const [app0] = appContainers(run);
+    expect(app0.replaceOnChanges).toEqual(["healthcheck"]);
+    expect(app0.deleteBeforeReplace).toBe(false);
+  });
+
+  it("starts nginx beside the app, not after it: it serves what it served until the rollout step reloads it", () => {
+    expect(resource(run, "nginx").dependsOn).not.toContain("app");
   });
 
   it("records deploys and the teardown through components/audit-append.ts, run with sucrase from the project", () => {
@@ -375,7 +477,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(JSON.parse(environment.DEPLOYED)).toEqual({
       mode: "canary",
       version: "1.0.0",
-      app: "app-0-id",
+      app: `${appContainers(run)[0].name}-id`,
       nginx: "nginx-server-id",
     });
   });
@@ -383,7 +485,9 @@ describe("the program with the shipped manifest on stack unittest", () => {
   it("exports the public URL, admin URLs, OPA socket, mode and history file", async () => {
     const outputs = run.exports!;
     expect(outputs.publicUrl).toBe("http://127.0.0.1:8081");
-    expect(outputs.adminUrls).toEqual(["http://127.0.0.1:9100"]);
+    expect(await valueOf(outputs.adminUrls as string[])).toEqual([
+      `http://127.0.0.1:${fakeHostPort(appContainers(run)[0].name)}`,
+    ]);
     expect(outputs.opaSocket).toBe(path.join(state, "opa", "opa.sock"));
     expect(outputs.historyFile).toBe(path.join(state, "history.jsonl"));
     expect(await valueOf(outputs.mode as string)).toBe("canary");
@@ -408,35 +512,30 @@ describe("the program with the shipped manifest on stack unittest", () => {
       );
     });
 
-    // The override replaces app.admin_port, which is also the listener's port inside the container.
-    it.each([0, 1, 2])(
-      "runs app replica %i with its admin port on 127.0.0.1 from the overridden port",
-      (i) => {
-        const { inputs } = resource(other, `app-${i}`);
-        expect(inputs.name).toBe(`swiftdeploy-feature-x-3b7a83-app-${i}`);
-        expect(inputs.ports).toEqual([{ internal: 19100, external: 19100 + i, ip: "127.0.0.1" }]);
-        expect(inputs.envs).toContain("APP_MODE=stable");
-        expect(inputs.envs).toContain("ADMIN_PORT=19100");
-        expect(inputs.networksAdvanced).toEqual([
-          { name: "swiftdeploy-feature-x-3b7a83-net", aliases: ["app"] },
-        ]);
-      },
-    );
+    // The override replaces app.admin_port: the listener's port inside the container; Docker picks the host's.
+    it.each([0, 1, 2])("runs app replica %i with its admin listener on the overridden port", (i) => {
+      const { inputs } = appContainers(other)[i];
+      expect(inputs.name).toMatch(new RegExp(`^swiftdeploy-feature-x-3b7a83-app-[0-9a-f]{8}-${i}$`));
+      expect(inputs.ports).toEqual([{ internal: 19100, ip: "127.0.0.1" }]);
+      expect(inputs.envs).toContain("APP_MODE=stable");
+      expect(inputs.envs).toContain("ADMIN_PORT=19100");
+      expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-feature-x-3b7a83-net" }]);
+    });
 
     it("runs exactly 3 app containers", () => {
-      expect(ofType(other, CONTAINER).filter((c) => c.name.startsWith("app-"))).toHaveLength(3);
+      expect(appContainers(other)).toHaveLength(3);
     });
 
     it("publishes nginx on the overridden ingress port, retrying across the 3 replicas", () => {
       const { inputs } = resource(other, "nginx-server");
       expect(inputs.ports).toEqual([{ internal: 8080, external: 18081, ip: "0.0.0.0" }]);
-      expect(inputs.uploads[0].content).toContain("proxy_next_upstream_tries 4;");
+      expect(resource(other, "ingress-config").inputs.config).toContain("proxy_next_upstream_tries 4;");
     });
 
-    it("asks the canary gate to observe all 3 admin URLs for stable, and exports them", async () => {
-      const urls = [19100, 19101, 19102].map((port) => `http://127.0.0.1:${port}`);
-      expect(resource(other, "canary-gate").inputs).toMatchObject({ mode: "stable", adminUrls: urls });
-      expect(other.exports!.adminUrls).toEqual(urls);
+    it("asks the canary gate to judge stable over what runs, and exports the 3 admin URLs Docker picked", async () => {
+      const urls = appContainers(other).map((c) => `http://127.0.0.1:${fakeHostPort(c.name)}`);
+      expect(resource(other, "canary-gate").inputs).toMatchObject({ mode: "stable", adminUrls: [] });
+      expect(await valueOf(other.exports!.adminUrls as string[])).toEqual(urls);
       expect(other.exports!.publicUrl).toBe("http://127.0.0.1:18081");
       expect(await valueOf(other.exports!.mode as string)).toBe("stable");
     });
@@ -451,7 +550,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
 
     it("records the 3 app containers' ids in the deploy event", () => {
       const deployed = JSON.parse(resource(other, "audit-events").inputs.environment.DEPLOYED);
-      expect(deployed).toMatchObject({ mode: "stable", app: "app-0-id,app-1-id,app-2-id" });
+      const ids = appContainers(other).map((c) => `${c.name}-id`);
+      expect(deployed).toMatchObject({ mode: "stable", app: ids.join(",") });
     });
 
     it("derives lowercase Docker names from the stack, and keeps its state under its own name", () => {
@@ -462,9 +562,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
           "swiftdeploy-feature-x-3b7a83/opa",
           "swiftdeploy-feature-x-3b7a83-opa",
           "swiftdeploy-feature-x-3b7a83/swiftdeploy-app",
-          "swiftdeploy-feature-x-3b7a83-app-0",
-          "swiftdeploy-feature-x-3b7a83-app-1",
-          "swiftdeploy-feature-x-3b7a83-app-2",
+          ...appContainers(other).map((c) => c.inputs.name),
           "swiftdeploy-feature-x-3b7a83/nginx",
           "swiftdeploy-feature-x-3b7a83-nginx",
         ].sort(),
@@ -479,7 +577,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(other.exports!.historyFile).not.toBe(run.exports!.historyFile);
       const ports = (r: ProgramRun) =>
         ofType(r, CONTAINER).flatMap((c) =>
-          (c.inputs.ports ?? []).map((p: { external: number }) => p.external),
+          (c.inputs.ports ?? []).map((p: { external?: number }) => p.external).filter((p: unknown) => p),
         );
       const taken = new Set(ports(run));
       expect(ports(other).filter((port) => taken.has(port))).toEqual([]);
@@ -507,7 +605,9 @@ describe("the program with bad stack config or manifest", () => {
     [
       "a missing manifest fails naming the file",
       () => ({ manifest: "test-manifests/none.yaml" }),
-      () => [`${path.join(projectDir, "test-manifests", "none.yaml")} does not exist`],
+      () => [
+        `the manifest cannot be read (1 problem):\n  - ${path.join(projectDir, "test-manifests", "none.yaml")} does not exist`,
+      ],
     ],
     [
       "an ingress port override inside the admin ports fails naming the override",
@@ -517,9 +617,10 @@ describe("the program with bad stack config or manifest", () => {
         "manifest.ingress.port 9100 clashes with the admin host ports 9100",
       ],
     ],
-  ])("%s, and registers no resource", async (_, config, expected) => {
+  ])("%s as a RunError, and registers no resource", async (_, config, expected) => {
     const run = await runProgram({ projectDir, stack: "broken", config: config() });
-    expect(run.error).toBeInstanceOf(Error);
+    // Pulumi prints a RunError's message alone: no "unhandled exception", no stack trace.
+    expect(RunError.isInstance(run.error)).toBe(true);
     for (const text of expected()) expect(run.error!.message).toContain(text);
     expect(run.resources).toEqual([]);
   });

@@ -64,7 +64,10 @@ export async function runProgram(opts: {
         const { type, name, inputs } = args;
         resources.push({ type, name, custom: args.custom ?? true, inputs, ...facts });
         if (args.name === LAST_RESOURCE) lastRegistered();
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...fakeOutputs(args.type, args.name) } };
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...fakeOutputs(args.type, args.name, args.inputs) },
+        };
       },
       call: (args) => args.inputs,
     },
@@ -129,8 +132,21 @@ function urnName(urn: string): string {
 }
 
 /** Outputs the Docker provider computes that the program reads: an image's id. */
-function fakeOutputs(type: string, name: string): Record<string, unknown> {
-  return type === "docker:index/remoteImage:RemoteImage" ? { imageId: `sha256:${name}` } : {};
+function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${name}` };
+  if (type === "docker:index/container:Container") {
+    // As Docker does: a published port without a host port gets one it picks (here: from the name).
+    const ports = (inputs.ports ?? []) as { external?: number }[];
+    return { ports: ports.map((p) => ({ ...p, external: p.external ?? fakeHostPort(name) })) };
+  }
+  return {};
+}
+
+/** A stable stand-in for the port Docker would pick for a container. */
+export function fakeHostPort(containerResource: string): number {
+  let hash = 0;
+  for (const c of containerResource) hash = (hash * 31 + c.charCodeAt(0)) % 28_000;
+  return 32_768 + hash;
 }
 
 /** The value of an Output (or plain value), failing after a timeout rather than hanging the test. */

@@ -1,13 +1,13 @@
 // The bundled server as the container runs it: one file, started by node, configured by the environment.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleService } from "../../../program/service-bundle";
 import { call } from "./sockets";
-import { freePort } from "../../support/ports";
+import { reservePort } from "../../support/ports";
 
 const dir = mkdtempSync(join(tmpdir(), "sd-svc-bundle-"));
 let bundle = "";
@@ -87,7 +87,7 @@ describe("the bundled server process", () => {
   it.each(["SIGTERM", "SIGINT"] as const)(
     "serves both listeners and exits 0 soon after %s",
     async (signal) => {
-      const [appPort, adminPort] = [await freePort(), await freePort()];
+      const [appPort, adminPort] = [await reservePort(), await reservePort()];
       const server = run({ ...BASE_ENV, APP_PORT: String(appPort), ADMIN_PORT: String(adminPort) });
       try {
         await waitForHealth(appPort, 10_000);
@@ -107,4 +107,33 @@ describe("the bundled server process", () => {
       }
     },
   );
+
+  it("resets admin connections from another address of this machine, whose public port it serves", async () => {
+    // A non-loopback address of this machine stands in for another container: not loopback, and not
+    // this machine's default gateway (the one address besides loopback the admin listener admits).
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address;
+    expect(other, "this machine has no non-loopback IPv4 address").toBeDefined();
+    const [appPort, adminPort] = [await reservePort(), await reservePort()];
+    const env = {
+      ...BASE_ENV,
+      LISTEN_HOST: "0.0.0.0",
+      APP_PORT: String(appPort),
+      ADMIN_PORT: String(adminPort),
+    };
+    const server = run(env);
+    try {
+      await waitForHealth(appPort, 10_000);
+      expect((await call(appPort, "/", { host: other })).status).toBe(200);
+      await expect(call(adminPort, "/metrics", { host: other })).rejects.toMatchObject({
+        code: "ECONNRESET",
+      });
+      const metrics = (await call(adminPort, "/metrics")).body;
+      expect(metrics).toMatch(/^app_admin_refusals_total\{reason="peer"\} 1$/m);
+    } finally {
+      server.child.kill("SIGKILL");
+    }
+    expect((await server.exited).stdout).toMatch(/admin routes answer loopback( and gateway [\d.]+)* only/);
+  });
 });

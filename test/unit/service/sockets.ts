@@ -21,14 +21,16 @@ export interface GetOptions {
   /** Written in separate chunks, so the request has no content-length. */
   chunks?: string[];
   agent?: import("node:http").Agent;
+  /** The address to connect to; 127.0.0.1 unless set. */
+  host?: string;
 }
 
-/** One HTTP request to 127.0.0.1:port; rejects on connection errors (refused, reset). */
+/** One HTTP request to 127.0.0.1:port (or options.host); rejects on connection errors (refused, reset). */
 export function call(port: number, path: string, options: GetOptions = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: "127.0.0.1",
+        host: options.host ?? "127.0.0.1",
         port,
         path,
         method: options.method ?? "GET",

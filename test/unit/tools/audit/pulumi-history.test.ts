@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parsePulumiHistory, readPulumiHistory } from "../../../../tools/audit/pulumi-history";
 
-// The shape `pulumi stack history --json` prints (pkg/cmd/pulumi/stack/stack_history.go, updateInfoJSON).
+// The shape `pulumi stack history --json` prints (pkg/cmd/pulumi/stack/stack_history.go, updateInfoJSON),
+// newest first.
 const CLI_OUTPUT = JSON.stringify([
+  { version: 4, kind: "destroy", startTime: "2025-11-24T10:04:08Z", message: "", result: "in-progress" },
   {
     version: 3,
     kind: "update",
@@ -14,14 +16,13 @@ const CLI_OUTPUT = JSON.stringify([
     endTime: "2025-11-24T10:03:14Z",
     resourceChanges: { same: 7, update: 1 },
   },
-  { version: 4, kind: "destroy", startTime: "2025-11-24T10:04:08Z", message: "", result: "in-progress" },
 ]);
 
 describe("parsePulumiHistory", () => {
-  it("keeps version, kind, times, result, message and resource changes of each update", () => {
+  it("keeps kind, times, result, message and resource changes of each update, oldest first", () => {
     expect(parsePulumiHistory(CLI_OUTPUT)).toEqual([
       {
-        version: 3,
+        number: 1,
         kind: "update",
         startTime: "2025-11-24T10:03:00Z",
         endTime: "2025-11-24T10:03:14Z",
@@ -30,7 +31,7 @@ describe("parsePulumiHistory", () => {
         resourceChanges: { same: 7, update: 1 },
       },
       {
-        version: 4,
+        number: 2,
         kind: "destroy",
         startTime: "2025-11-24T10:04:08Z",
         endTime: null,
@@ -41,13 +42,24 @@ describe("parsePulumiHistory", () => {
     ]);
   });
 
-  it("reads the version 0 the local file backend gives every update as no version", () => {
-    const [update] = parsePulumiHistory('[{"version":0,"kind":"update","result":"succeeded"}]');
-    expect(update.version).toBeNull();
+  it("numbers the updates from 1 in the order they started, whatever version the backend reports", () => {
+    // The file backend's answer: newest first, version 0 for every update, start times in whole seconds.
+    const fileBackend = JSON.stringify([
+      { version: 0, kind: "destroy", startTime: "2026-11-30T01:20:00.000Z", result: "succeeded" },
+      { version: 0, kind: "update", startTime: "2026-11-30T01:18:03.000Z", result: "failed" },
+      { version: 0, kind: "update", startTime: "2026-11-30T01:18:03.000Z", result: "succeeded" },
+      { version: 0, kind: "update", startTime: "2026-11-30T01:17:40.000Z", result: "succeeded" },
+    ]);
+    expect(parsePulumiHistory(fileBackend).map((u) => [u.number, u.kind, u.result])).toEqual([
+      [1, "update", "succeeded"],
+      [2, "update", "succeeded"],
+      [3, "update", "failed"],
+      [4, "destroy", "succeeded"],
+    ]);
   });
 
-  it("reads a stack that was never updated as no updates", () => {
-    expect(parsePulumiHistory("null")).toEqual([]);
+  it.each(["null", "[]"])("reads a stack that was never updated (%s) as no updates", (json) => {
+    expect(parsePulumiHistory(json)).toEqual([]);
   });
 });
 
@@ -59,7 +71,7 @@ describe("readPulumiHistory", () => {
       return CLI_OUTPUT;
     });
     expect(calls).toEqual([["stack", "history", "--json", "--stack", "dev", "--page-size", "10000"]]);
-    expect(history).toMatchObject({ available: true, updates: [{ version: 3 }, { version: 4 }] });
+    expect(history).toMatchObject({ available: true, updates: [{ kind: "update" }, { kind: "destroy" }] });
   });
 
   it("turns a failing CLI into an unavailable history that carries the CLI's reason", async () => {

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PulumiHistory } from "../../../../tools/audit/pulumi-history";
+import { parsePulumiHistory, type PulumiHistory } from "../../../../tools/audit/pulumi-history";
 import { renderAuditReport } from "../../../../tools/audit/report";
 import { readHistory, type HistoryEvent } from "../../../../lib/history";
 import type { PolicyDecision } from "../../../../lib/types";
@@ -136,28 +136,78 @@ describe("renderAuditReport on a recorded session", () => {
     expect(report).toContain("(Pulumi's update history unavailable, see Pulumi Updates)");
   });
 
-  it("puts Pulumi's updates in the timeline and in their own table when they are available", () => {
-    const pulumi: PulumiHistory = {
-      available: true,
-      updates: [
+  describe("with Pulumi's update history of the file backend", () => {
+    // As `pulumi stack history --json` prints it for the local file backend: newest first, version 0 for
+    // every update, and the checkout's HEAD commit subject as the message of each one run from it.
+    const HEAD = "Layout: program/ | tools/";
+    const history = parsePulumiHistory(
+      JSON.stringify([
         {
-          version: 2,
+          version: 0,
+          kind: "destroy",
+          startTime: "2025-11-24T10:04:08Z",
+          endTime: "2025-11-24T10:04:11Z",
+          result: "succeeded",
+          message: "Next commit",
+          resourceChanges: { delete: 14 },
+        },
+        {
+          version: 0,
           kind: "update",
           startTime: "2025-11-24T10:01:20Z",
-          endTime: "2025-11-24T10:01:36Z",
+          endTime: "2025-11-24T10:02:36Z",
           result: "failed",
-          message: "promote | canary",
-          resourceChanges: { same: 6, update: 0 },
+          message: HEAD,
+          resourceChanges: { same: 12, update: 1 },
         },
-      ],
-    };
-    const withPulumi = renderAuditReport(sample.events, sample.skipped, pulumi, NOW);
-    expect(section(withPulumi, "Timeline")).toContain(
-      "| 2025-11-24 10:01:20 UTC | pulumi | update #2 failed | resources: same 6; message: promote \\| canary |",
+        {
+          version: 0,
+          kind: "update",
+          startTime: "2025-11-24T10:00:02Z",
+          endTime: "2025-11-24T10:00:14Z",
+          result: "succeeded",
+          message: HEAD,
+          resourceChanges: { create: 14 },
+        },
+      ]),
     );
-    expect(section(withPulumi, "Pulumi Updates")).toContain(
-      "| 2 | update | failed | 2025-11-24 10:01:20 UTC | 2025-11-24 10:01:36 UTC | same 6, update 0 | promote \\| canary |",
+    const withPulumi = renderAuditReport(
+      sample.events,
+      sample.skipped,
+      { available: true, updates: history },
+      NOW,
     );
+
+    it("tables each update with its running number, duration and changes, and a message only when it is new", () => {
+      expect(section(withPulumi, "Pulumi Updates")).toBe(
+        [
+          "",
+          "## Pulumi Updates",
+          "",
+          "| # | Kind | Result | Started | Duration | Resources | Message |",
+          "| --- | --- | --- | --- | --- | --- | --- |",
+          "| 1 | update | succeeded | 2025-11-24 10:00:02 UTC | 12 s | 14 created | Layout: program/ \\| tools/ |",
+          "| 2 | update | failed | 2025-11-24 10:01:20 UTC | 1 min 16 s | 1 updated, 12 unchanged |  |",
+          "| 3 | destroy | succeeded | 2025-11-24 10:04:08 UTC | 3 s | 14 deleted | Next commit |",
+          "",
+          "A message is shown where it differs from the update before.",
+          "",
+        ].join("\n"),
+      );
+    });
+
+    it("puts each update in the timeline by its running number, with a message only when it is new", () => {
+      const timeline = section(withPulumi, "Timeline");
+      expect(timeline).toContain(
+        "| 2025-11-24 10:00:02 UTC | pulumi | update #1 succeeded | resources: 14 created; message: Layout: program/ \\| tools/ |",
+      );
+      expect(timeline).toContain(
+        "| 2025-11-24 10:01:20 UTC | pulumi | update #2 failed | resources: 1 updated, 12 unchanged |\n",
+      );
+      expect(timeline).toContain(
+        "| 2025-11-24 10:04:08 UTC | pulumi | destroy #3 succeeded | resources: 14 deleted; message: Next commit |",
+      );
+    });
   });
 
   it("says plainly when there is nothing recorded", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStackOutputs, resolveStackTarget } from "../../../../tools/status/stack";
+import { parseStackOutputs, resolveStackTarget, StackNotDeployedError } from "../../../../tools/status/stack";
 
 const OUTPUTS = {
   publicUrl: "http://127.0.0.1:8081",
@@ -59,9 +59,112 @@ describe("resolveStackTarget", () => {
   });
 });
 
+describe("resolveStackTarget before a deploy", () => {
+  /** A CLI that fails the way the real one does, with its message as lib/pulumi-cli.ts passes it on. */
+  function cli(answers: Record<string, string | Error>) {
+    const calls: string[][] = [];
+    const run = async (args: string[]) => {
+      calls.push(args);
+      const answer = answers[args.join(" ")];
+      if (answer === undefined) throw new Error(`unexpected: pulumi ${args.join(" ")}`);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    };
+    return { calls, run };
+  }
+  const cliError = (args: string, stderr: string) => new Error(`\`pulumi ${args}\` failed: ${stderr}`);
+
+  it.each<[string, Record<string, string | Error>, string]>([
+    [
+      "a stack that exists but has no outputs",
+      { "stack --show-name": "dev\n", "stack output --json --stack dev": "{}" },
+      "stack dev is not deployed; deploy it with `npm run deploy`",
+    ],
+    [
+      "a fresh clone, whose state directory does not exist yet",
+      {
+        "stack --show-name": cliError(
+          "stack --show-name",
+          'error: unable to open state directory "file:///p/.pulumi-state": stat /p/.pulumi-state: no such file or directory',
+        ),
+        "stack output --json --stack dev": cliError(
+          "stack output --json --stack dev",
+          'error: unable to open state directory "file:///p/.pulumi-state": stat /p/.pulumi-state: no such file or directory',
+        ),
+      },
+      "stack dev is not deployed; deploy it with `npm run deploy`",
+    ],
+    [
+      "no stack selected and no dev stack",
+      {
+        "stack --show-name": cliError(
+          "stack --show-name",
+          "error: no stack selected; please use `pulumi stack select` or `pulumi stack init` to choose one",
+        ),
+        "stack output --json --stack dev": cliError(
+          "stack output --json --stack dev",
+          "error: no stack named 'dev' found",
+        ),
+      },
+      "stack dev is not deployed; deploy it with `npm run deploy`",
+    ],
+  ])("says in one line that %s is not deployed and how to deploy it", async (_, answers, message) => {
+    const pulumi = cli(answers);
+    const failure = resolveStackTarget({ adminUrls: [] }, "/p", pulumi.run, "dev");
+    await expect(failure).rejects.toThrow(StackNotDeployedError);
+    await expect(failure).rejects.toMatchObject({ message });
+    expect(message).not.toContain("\n");
+  });
+
+  it("names the command that deploys a stack other than the default", async () => {
+    const pulumi = cli({
+      "stack output --json --stack staging": cliError(
+        "stack output --json --stack staging",
+        "error: no stack named 'staging' found",
+      ),
+    });
+    await expect(
+      resolveStackTarget({ stack: "staging", adminUrls: [] }, "/p", pulumi.run, "dev"),
+    ).rejects.toThrow(
+      "stack staging is not deployed; deploy it with `SWIFTDEPLOY_STACK=staging npm run deploy`",
+    );
+  });
+
+  it("watches the stack npm run deploy deploys when none is selected", async () => {
+    const pulumi = cli({
+      "stack --show-name": cliError(
+        "stack --show-name",
+        "error: no stack selected; please use `pulumi stack select`",
+      ),
+      "stack output --json --stack qa": JSON.stringify(OUTPUTS),
+    });
+    const target = await resolveStackTarget({ adminUrls: [] }, "/p", pulumi.run, "qa");
+    expect(target.stack).toBe("qa");
+    expect(target.adminUrls).toEqual(OUTPUTS.adminUrls);
+  });
+
+  it("passes any other failure of the CLI on as it is", async () => {
+    const passphrase = cliError(
+      "stack output --json --stack dev",
+      "error: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct passphrase",
+    );
+    const pulumi = cli({ "stack output --json --stack dev": passphrase });
+    await expect(resolveStackTarget({ stack: "dev", adminUrls: [] }, "/p", pulumi.run, "dev")).rejects.toBe(
+      passphrase,
+    );
+  });
+});
+
 describe("parseStackOutputs", () => {
+  it("reads a stack with no outputs at all as not deployed (null)", () => {
+    expect(parseStackOutputs("{}", "dev")).toBeNull();
+  });
+
   it.each([
-    [{}, "output adminUrls must be a non-empty list of URLs, got undefined (outputs: none; is it deployed?"],
+    [
+      { publicUrl: "http://127.0.0.1:8081" },
+      "output adminUrls must be a non-empty list of URLs, got undefined (outputs: publicUrl)",
+    ],
     [
       { ...OUTPUTS, adminUrls: "http://127.0.0.1:9100" },
       'output adminUrls must be a non-empty list of URLs, got "http://127.0.0.1:9100"',
@@ -72,7 +175,10 @@ describe("parseStackOutputs", () => {
     expect(() => parseStackOutputs(JSON.stringify(outputs), "dev")).toThrow(`stack dev: ${message}`);
   });
 
-  it("says when the CLI printed no JSON", () => {
-    expect(() => parseStackOutputs("error: no stack", "dev")).toThrow("printed no JSON: error: no stack");
+  it.each([
+    ["error: no stack", "printed no JSON: error: no stack"],
+    ["[]", "must print an object, got []"],
+  ])("says when the CLI printed %j", (printed, message) => {
+    expect(() => parseStackOutputs(printed, "dev")).toThrow(message);
   });
 });

@@ -1,0 +1,58 @@
+// The rollout's rotation step: a dynamic resource that applies a new nginx config to the running nginx by a
+// graceful reload, once the gates have passed and the containers the config names are ready (its inputs
+// come from them). The provider (ingress-config-provider.ts) tests the config with `nginx -t` first and
+// confirms the reload before the step ends; the engine removes containers that left the program only after
+// it, so a container leaves the rotation before it is stopped.
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { PROXY_READ_TIMEOUT_S } from "../lib/drain";
+import type { IngressConfigInputs, ScrapeTargetGroup } from "./ingress-config-provider";
+import { HostedResource, providerSource } from "./providers";
+
+/** The provider module beside this resource, bundled for the dynamic-provider host. */
+export const INGRESS_CONFIG_PROVIDER = providerSource<typeof import("./ingress-config-provider")>(
+  path.join(__dirname, "ingress-config-provider.ts"),
+  "ingressConfigProvider",
+);
+
+/** How long a reload may take to show on /nginx-health before `pulumi up` fails. */
+export const RELOAD_TIMEOUT_SECONDS = 10;
+
+export interface IngressConfigArgs {
+  /** The running nginx. */
+  nginx: docker.Container;
+  /** Host folder mounted into nginx for its config. */
+  configDir: string;
+  config: string;
+  configId: string;
+  /** The app containers the config names. */
+  upstreams: string[];
+  /** nginx's /nginx-health as the host reaches it. */
+  healthUrl: string;
+  /** Where Prometheus finds the admin listeners (file_sd), and the groups to write. */
+  targetsFile: string;
+  targets: pulumi.Input<ScrapeTargetGroup[]>;
+}
+
+export class IngressConfig extends HostedResource {
+  /** How long the reload took to show on /nginx-health, in ms. */
+  declare public readonly reloadMs: pulumi.Output<number>;
+
+  constructor(name: string, args: IngressConfigArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs: { [K in keyof IngressConfigInputs]: pulumi.Input<IngressConfigInputs[K]> } = {
+      container: args.nginx.name,
+      containerId: args.nginx.id,
+      configDir: args.configDir,
+      config: args.config,
+      configId: args.configId,
+      upstreams: args.upstreams,
+      healthUrl: args.healthUrl,
+      targetsFile: args.targetsFile,
+      targets: args.targets,
+      timeoutSeconds: RELOAD_TIMEOUT_SECONDS,
+      drainSeconds: PROXY_READ_TIMEOUT_S,
+    };
+    super("IngressConfig", INGRESS_CONFIG_PROVIDER, name, { ...inputs, reloadMs: undefined }, opts);
+  }
+}
