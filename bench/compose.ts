@@ -93,23 +93,47 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
   return engine.renderFileSync("docker-compose.yml.liquid", vars);
 }
 
+/**
+ * nginx's config as a Compose user writes it: the stack's own template, but proxying to the alias every
+ * replica answers to, looked up by Docker's DNS per request (so a recreated container is found again).
+ */
+function composeNginxConfig(plan: StackPlan): string {
+  const { text } = nginxConfig(plan, [APP_NETWORK_ALIAS]);
+  const withResolver = text.replace(
+    /  upstream app \{[^}]*\}\n/,
+    "  resolver 127.0.0.11 valid=1s ipv6=off;\n",
+  );
+  const port = plan.manifest.app.port;
+  const replicas = plan.manifest.app.replicas;
+  return withResolver
+    .replace(
+      "proxy_pass http://app;",
+      `set $app_upstream http://${APP_NETWORK_ALIAS}:${port};\n      proxy_pass $app_upstream;`,
+    )
+    .replace(/proxy_next_upstream_tries \d+;/, `proxy_next_upstream_tries ${replicas + 1};`);
+}
+
 /** A Compose project whose files live in the plan's state folder. */
 export class ComposeProject {
   readonly file: string;
 
   constructor(
-    readonly plan: StackPlan,
-    images: ComposeImages,
-    user: string,
+    public plan: StackPlan,
+    private readonly images: ComposeImages,
+    private readonly user: string,
     private readonly env: NodeJS.ProcessEnv,
   ) {
+    this.file = path.join(plan.paths.stateDir, "docker-compose.yml");
+    this.write(plan);
+  }
+
+  /** Writes the compose file and nginx's config for `plan`, as a user edits them before `up -d`. */
+  write(plan: StackPlan): void {
+    this.plan = plan;
     fs.mkdirSync(plan.paths.opaSocketDir, { recursive: true });
     fs.mkdirSync(plan.paths.nginxConfigDir, { recursive: true });
-    const servers = adminPorts(plan.manifest).map((_, i) => plan.names.appContainer("compose", i));
-    const config = nginxConfig(plan, servers).text;
-    fs.writeFileSync(path.join(plan.paths.nginxConfigDir, CONFIG_FILE), config);
-    this.file = path.join(plan.paths.stateDir, "docker-compose.yml");
-    fs.writeFileSync(this.file, renderComposeFile(plan, images, user));
+    fs.writeFileSync(path.join(plan.paths.nginxConfigDir, CONFIG_FILE), composeNginxConfig(plan));
+    fs.writeFileSync(this.file, renderComposeFile(plan, this.images, this.user));
   }
 
   compose(args: string[]): Promise<TimedRun> {

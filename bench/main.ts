@@ -3,6 +3,7 @@
 //   2. cold and no-op deploys: SwiftDeploy vs a plain Pulumi program without gates vs Docker Compose v2
 //   3. the canary gate's time beyond its observation window
 //   4. the metrics middleware's throughput cost and the dashboard's CPU per refresh
+//   5. changes under load: failed requests while SwiftDeploy and Compose v2 make the same changes
 // Everything runs on stacks of its own (`bench-<pid>`, ports 18081+ and 19100+, never the dev stack's), and
 // every stack, compose project, container, network, image tag and state folder it made is removed in a
 // finally block, also on failure or Ctrl+C. All traffic goes to 127.0.0.1. About 8-10 minutes.
@@ -12,6 +13,13 @@ import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { median } from "../lib/numbers";
 import { prepareHostFiles } from "../program/host-files";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Mode } from "../lib/modes";
+import { loadManifest } from "../program/manifest";
+import { planStack } from "../program/plan";
+import { applyPortOverrides } from "../program/stack-settings";
+import { benchChangesUnderLoad } from "./changes";
 import { ComposeProject } from "./compose";
 import { benchDashboardCpu } from "./dashboard-cpu";
 import { benchDeploys, deploySystems } from "./deploys";
@@ -29,6 +37,7 @@ const PORTS = {
   swiftdeploy: { ingress: 18081, admin: 19100 },
   plain: { ingress: 18082, admin: 19110 },
   compose: { ingress: 18083, admin: 19120 },
+  changes: { ingress: 18084, admin: 19130 },
 };
 
 const log = (line: string) => console.log(line);
@@ -97,6 +106,43 @@ async function runAll(world: BenchWorld, results: Results): Promise<void> {
   results.canary = await section(results, "3. canary gate time beyond the observation window", () =>
     benchCanaryOverhead(sd, sdPlan.publicUrl, sdPlan.paths.historyFile),
   );
+
+  results.changes = await section(results, "5. changes under load, SwiftDeploy and Compose v2", async () => {
+    const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+    const composePorts = PORTS.changes;
+    const composePlan = (text: string, mode: string) => {
+      const file = path.join(ROOT, ".swiftdeploy", `${world.id}-changes`, "manifest.yaml");
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+      const manifest = applyPortOverrides(loadManifest(file), {
+        mode: mode as Mode,
+        ingressPort: composePorts.ingress,
+        adminPort: composePorts.admin,
+      });
+      return planStack({
+        project: "swiftdeploy",
+        stack: `${world.id}-changes`,
+        mode: mode as Mode,
+        manifest,
+        projectDir: ROOT,
+      });
+    };
+    const text = fs.readFileSync(path.join(ROOT, world.manifestFile), "utf8");
+    const project = new ComposeProject(composePlan(text, "canary"), images, user, world.env);
+    world.composeProjects.push(project);
+    try {
+      return await benchChangesUnderLoad(
+        {
+          swiftdeploy: { stack: sd, publicUrl: sdPlan.publicUrl },
+          compose: { project, publicUrl: project.plan.publicUrl, plan: composePlan },
+          manifestFile: world.manifestFile,
+        },
+        log,
+      );
+    } finally {
+      await project.down();
+    }
+  });
 
   results.deploys = await section(results, `2. deploys, ${ROUNDS} interleaved rounds`, async () => {
     await sd.destroy();

@@ -3,6 +3,7 @@
 import Table from "cli-table3";
 import { loadavg } from "node:os";
 import { median } from "../lib/numbers";
+import { CHANGES, type ChangeRun } from "./changes";
 import type { DashboardCpuResult } from "./dashboard-cpu";
 import { DEPLOY_SCRIPT, LABELS, otherScriptOf, type DeployBenchResult } from "./deploys";
 import { medianMs, medianPhases, runsOf, slowestSteps } from "./figures";
@@ -18,7 +19,39 @@ export interface Results {
   programWorkMs?: number;
   metrics?: MetricsResult;
   dashboard?: DashboardCpuResult;
+  changes?: ChangeRun[];
   errors: string[];
+}
+
+/** Each change under load, SwiftDeploy beside Compose: requests, failures, the change's own time. */
+function changesTable(runs: ChangeRun[]): string {
+  const table = new Table({
+    head: [
+      "change under load",
+      "SwiftDeploy: failed / requests",
+      "time",
+      "Compose v2: failed / requests",
+      "time",
+      "target",
+    ],
+  });
+  for (const change of CHANGES) {
+    const of = (system: ChangeRun["system"]) =>
+      runs.find((r) => r.change === change.name && r.system === system);
+    const sd = of("swiftdeploy");
+    const compose = of("compose");
+    const cell = (r?: ChangeRun) =>
+      r ? `${r.load.failures} / ${r.load.requests}${r.error ? " (change failed)" : ""}` : "n/a";
+    const time = (r?: ChangeRun) => (r ? secs(r.changeMs) : "n/a");
+    const ok = sd !== undefined && !sd.error && sd.load.failures === 0 && sd.load.requests >= 2000;
+    table.push([change.name, cell(sd), time(sd), cell(compose), time(compose), `0 of ≥ 2,000 ${mark(ok)}`]);
+  }
+  const resent = runs.filter((r) => r.system === "swiftdeploy").reduce((n, r) => n + r.load.resent, 0);
+  return (
+    `Changes under load (4 keep-alive + 4 new-connection clients through the ingress):\n${table.toString()}\n` +
+    `Resent after a kept-alive connection closed under them before any answer (RFC 9112 §9.3.1; nginx closes ` +
+    `idle connections when it reloads): ${resent} over all SwiftDeploy changes; counted apart, never as successes.`
+  );
 }
 
 function deployRows(d: DeployBenchResult): string[][] {
@@ -208,6 +241,7 @@ export function report(r: Results, totalMs: number): string {
   ];
   parts.push(mainTable(r));
   if (r.deploys) parts.push(phaseTable(r.deploys, r.programWorkMs));
+  if (r.changes) parts.push(changesTable(r.changes));
   parts.push(definitions());
   if (r.errors.length > 0) parts.push(`FAILED parts:\n${r.errors.map((e) => `  - ${e}`).join("\n")}`);
   return parts.join("\n\n");

@@ -20,12 +20,14 @@ export class BenchWorld {
   readonly id = `bench-${process.pid}`;
   readonly dockerPrefix = `${PROJECT}-${this.id}`;
   readonly manifestFile = path.join(".swiftdeploy", this.id, "manifest.yaml");
-  readonly stateDirs = ["", "-plain", "-compose"].map((s) =>
+  readonly stateDirs = ["", "-plain", "-compose", "-changes"].map((s) =>
     path.join(ROOT, ".swiftdeploy", `${this.id}${s}`),
   );
   readonly stacks: PulumiStack[] = [];
   readonly keptImages: string[] = [];
   compose?: ComposeProject;
+  /** Compose projects of other benches (changes under load), brought down by the cleanup too. */
+  readonly composeProjects: ComposeProject[] = [];
   /** The project's selected stack before the bench (scripts/pulumi.sh selects the stack it deploys). */
   private selectedStack: string | null = null;
 
@@ -78,7 +80,7 @@ export class BenchWorld {
     const keep = `${this.dockerPrefix}-keep`;
     const pairs = {
       opa: [`${plan.names.opaImage}:latest`, `${keep}/opa:latest`],
-      app: [plan.appImage, `${keep}/app:${plan.manifest.service.version}`],
+      app: [await this.builtAppImage(plan), `${keep}/app:${plan.manifest.service.version}`],
       nginx: [`${plan.names.nginxImage}:latest`, `${keep}/nginx:latest`],
     };
     for (const [source, tag] of Object.values(pairs)) {
@@ -88,10 +90,22 @@ export class BenchWorld {
     return { opa: pairs.opa[1], app: pairs.app[1], nginx: pairs.nginx[1] };
   }
 
+  /** The tag of the app image the stack built for the plan's version (<version>-<build>). */
+  private async builtAppImage(plan: StackPlan): Promise<string> {
+    const run = await runTimed("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"], {
+      env: this.env,
+    });
+    const tag = run.lines.map((l) => l.text.trim()).find((t) => t.startsWith(`${plan.appImage}-`));
+    if (!tag) throw new Error(`no image ${plan.appImage}-<build> found: did the bench stack deploy?`);
+    return tag;
+  }
+
   /** Removes everything this run made; reports, never throws. */
   async cleanup(): Promise<void> {
     log(`cleanup: removing ${this.id}'s stacks, compose project, containers, networks, images, state`);
-    if (this.compose) await this.compose.down().catch((err: Error) => log(`cleanup: ${err.message}`));
+    for (const project of [...this.composeProjects, ...(this.compose ? [this.compose] : [])]) {
+      await project.down().catch((err: Error) => log(`cleanup: ${err.message}`));
+    }
     for (const stack of [...this.stacks].reverse()) await stack.remove(log);
     await this.sweepDocker();
     for (const dir of this.stateDirs) fs.rmSync(dir, { recursive: true, force: true });

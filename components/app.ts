@@ -56,12 +56,13 @@ export class App extends pulumi.ComponentResource {
     super("swiftdeploy:index:App", name, {}, opts);
 
     // One image resource per build, tagged <version>-<content hash>: a new build is a new resource, and the
-    // old one (with the containers that use it) is removed only at the end. Replacing one image resource
-    // would remove it first, and the containers running it with it.
-    const build = args.imageHash.slice(0, 8);
+    // old one (after the containers that use it) is removed only at the end.
+    const tag = `${args.imageName}-${args.imageHash.slice(0, 8)}`;
     this.image = new docker.RemoteImage(
-      `${name}-image-${build}`,
-      { name: `${args.imageName}-${build}`, build: { context: args.buildContext } },
+      // Named after its whole tag: an input that changed in place would replace the image, and with it,
+      // first, every container that runs it.
+      `${name}-image-${tag.slice(tag.lastIndexOf(":") + 1)}`,
+      { name: tag, build: { context: args.buildContext } },
       { parent: this },
     );
 

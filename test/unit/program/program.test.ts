@@ -55,7 +55,7 @@ function appContainers(run: ProgramRun): Registered[] {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The app's image resource: app-image-<build>. */
+/** The app's image resource: app-image-<version>-<build>. */
 function appImage(run: ProgramRun): Registered {
   const [image] = ofType(run, IMAGE).filter((i) => i.parent === "app");
   return image;
@@ -118,7 +118,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
         `${INFRASTRUCTURE_GATE} infrastructure-gate < -`,
         `${CANARY_GATE} canary-gate < -`,
         "swiftdeploy:index:App app < -",
-        `${IMAGE} app-image-${serviceHash().slice(0, 8)} < app`,
+        `${IMAGE} app-image-1.0.0-${serviceHash().slice(0, 8)} < app`,
         `${CONTAINER} ${appContainers(run)[0].name} < app`,
         `${READINESS} app-ready < app`,
         "swiftdeploy:index:Nginx nginx < -",
@@ -169,7 +169,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
   it("builds the app image from service/ as a resource and a tag of its own per build of the bundle and Dockerfile", () => {
     const build = serviceHash().slice(0, 8);
     const image = appImage(run);
-    expect(image.name).toBe(`app-image-${build}`);
+    expect(image.name).toBe(`app-image-1.0.0-${build}`);
     expect(image.inputs).toEqual({
       name: `swiftdeploy-unittest/swiftdeploy-app:1.0.0-${build}`,
       build: { context: path.join(projectDir, "service") },

@@ -1,0 +1,152 @@
+// Changes to a running stack under load, with the real engine: every change starts its new containers
+// beside the old ones, rotates them in by an nginx reload once they answer, rotates the old ones out, and
+// lets them drain before they stop — so no request fails. Each test drives its own bounded load (keep-alive
+// and new-connection clients) through the stack's 127.0.0.1 ingress and counts failed requests.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLoad, type LoadResult } from "../../bench/load";
+import { httpGet, TestProject } from "./support/project";
+
+let project: TestProject;
+
+beforeAll(async () => {
+  project = await TestProject.create({ name: "rollout" });
+  await project.up();
+});
+
+afterAll(async () => {
+  await project?.dispose();
+});
+
+/** Runs `change` while 4 keep-alive and 4 new-connection clients send GET / through the ingress. */
+async function underLoad<T>(change: () => Promise<T>): Promise<{ load: LoadResult; result: T }> {
+  const load = startLoad({
+    url: `${project.publicUrl}/`,
+    keepAliveClients: 4,
+    freshClients: 4,
+    maxSeconds: 150,
+    pauseMs: 2,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  let result: T;
+  try {
+    result = await change();
+  } finally {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return { load: await load.stop(), result };
+}
+
+/** Container lifecycle events of this stack between two instants: "<action> <name>" in order. */
+async function containerEvents(sinceSeconds: number): Promise<string[]> {
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const text = await project.docker(
+    "events",
+    "--since",
+    String(sinceSeconds),
+    "--until",
+    String(until),
+    "--filter",
+    "type=container",
+    "--filter",
+    `label=swiftdeploy.stack=${project.stackName}`,
+    "--format",
+    '{{.Action}} {{index .Actor.Attributes "name"}}',
+  );
+  return text.split("\n").filter((line) => /^(create|start|kill|die|destroy) /.test(line));
+}
+
+function version(): Promise<string> {
+  return httpGet(`${project.publicUrl}/`).then((r) => JSON.parse(r.body).version);
+}
+
+function expectNoFailure(load: LoadResult): void {
+  expect({ failures: load.failures, byKind: load.failuresByKind }).toEqual({ failures: 0, byKind: {} });
+  expect(load.requests).toBeGreaterThan(200);
+}
+
+describe("a rollout under load", () => {
+  it("of a new version starts the new container before the old one stops, loses no request, and leaves no old container", async () => {
+    const before = await project.containersOf("app");
+    expect(before).toHaveLength(1);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    project.editFile("manifest.yaml", (t) => t.replace(/version: "1\.0\.0"/, 'version: "1.0.1"'));
+    const { load } = await underLoad(() => project.up());
+    expectNoFailure(load);
+
+    const after = await project.containersOf("app");
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    expect(await project.containerIds("app")).toHaveLength(1); // the old one is gone, not only stopped
+    expect(await version()).toBe("1.0.1");
+
+    const events = await containerEvents(since);
+    const created = events.indexOf(`create ${after[0]}`);
+    const oldStopped = events.findIndex((e) => e.endsWith(` ${before[0]}`));
+    expect(created, events.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(oldStopped, events.join("\n")).toBeGreaterThan(created);
+    // Stopped by SIGTERM and a grace, not removed while it ran: the app drained.
+    expect(events.slice(oldStopped)).toEqual(
+      expect.arrayContaining([`kill ${before[0]}`, `die ${before[0]}`, `destroy ${before[0]}`]),
+    );
+  });
+
+  it("scaling up adds replicas beside the running one, and down removes them, losing no request either way", async () => {
+    const [running] = await project.containersOf("app");
+    project.editFile("manifest.yaml", (t) => t.replace(/^(\s*replicas:) \d+/m, "$1 3"));
+    const up = await underLoad(() => project.up());
+    expectNoFailure(up.load);
+    const three = await project.containersOf("app");
+    expect(three).toHaveLength(3);
+    expect(three).toContain(running);
+    expect(await project.adminUrls()).toHaveLength(3);
+
+    project.editFile("manifest.yaml", (t) => t.replace(/^(\s*replicas:) \d+/m, "$1 1"));
+    const down = await underLoad(() => project.up());
+    expectNoFailure(down.load);
+    expect(await project.containersOf("app")).toEqual([running]);
+    expect(await project.containerIds("app")).toHaveLength(1);
+  });
+
+  it("with a config nginx -t refuses fails pulumi up with nginx's message, and nginx keeps serving the old one", async () => {
+    const healthBefore = (await httpGet(`${project.publicUrl}/nginx-health`)).body;
+    project.editFile("templates/nginx.conf.liquid", (t) =>
+      t.replace("server_tokens off;", "server_tokens off;\n  no_such_directive on;"),
+    );
+    try {
+      const { load, result } = await underLoad(() => project.failedUp());
+      expect(result).toContain("nginx -t refused the new config; nginx keeps serving the one it has");
+      expect(result).toContain('unknown directive "no_such_directive"');
+      expectNoFailure(load);
+      expect((await httpGet(`${project.publicUrl}/nginx-health`)).body).toBe(healthBefore);
+    } finally {
+      project.editFile("templates/nginx.conf.liquid", (t) => t.replace("\n  no_such_directive on;", ""));
+    }
+    // The same config again: nothing to apply, nginx never saw the refused one.
+    const { steps } = await project.up();
+    expect(steps).not.toContain("ingress-config update");
+  });
+
+  it("of a version whose container never answers fails pulumi up naming the probe, while the old version serves every request", async () => {
+    const [running] = await project.containersOf("app");
+    const versionBefore = await version();
+    project.editFile("service/server.ts", (t) => `process.exit(3);\n${t}`);
+    project.editFile("manifest.yaml", (t) => t.replace(/version: "[^"]+"/, 'version: "9.9.9-broken"'));
+    try {
+      const { load, result } = await underLoad(() => project.failedUp());
+      expect(result).toMatch(/not ready within 60 s/);
+      expect(result).toMatch(/app-0: GET http:\/\/127\.0\.0\.1:\d+\/healthz -> /);
+      expectNoFailure(load);
+      expect(await version()).toBe(versionBefore);
+      expect(await project.containersOf("app")).toContain(running);
+    } finally {
+      project.editFile("service/server.ts", (t) => t.replace("process.exit(3);\n", ""));
+      project.editFile("manifest.yaml", (t) =>
+        t.replace(/version: "9\.9\.9-broken"/, `version: "${versionBefore}"`),
+      );
+    }
+    // The next pulumi up removes the broken generation; the running one stays untouched.
+    await project.up();
+    expect(await project.containerIds("app")).toHaveLength(1);
+    expect(await project.containersOf("app")).toEqual([running]);
+  });
+});
