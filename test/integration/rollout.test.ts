@@ -2,6 +2,7 @@
 // beside the old ones, rotates them in by an nginx reload once they answer, rotates the old ones out, and
 // lets them drain before they stop — so no request fails. Each test drives its own bounded load (keep-alive
 // and new-connection clients) through the stack's 127.0.0.1 ingress and counts failed requests.
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoad, type LoadResult } from "../../bench/load";
 import { httpGet, TestProject } from "./support/project";
@@ -36,23 +37,38 @@ async function underLoad<T>(change: () => Promise<T>): Promise<{ load: LoadResul
   return { load: await load.stop(), result };
 }
 
-/** Container lifecycle events of this stack between two instants: "<action> <name>" in order. */
-async function containerEvents(sinceSeconds: number): Promise<string[]> {
-  const until = Math.ceil(Date.now() / 1000) + 1;
-  const text = await project.docker(
-    "events",
-    "--since",
-    String(sinceSeconds),
-    "--until",
-    String(until),
+/**
+ * Watches this stack's container lifecycle events from now on ("<action> <name>", in order) until the
+ * returned function is called. Docker keeps only its last events in memory (healthcheck execs push them
+ * out), so they are streamed while the change runs rather than asked for afterwards.
+ */
+function watchContainerEvents(): () => Promise<string[]> {
+  const events = ["create", "start", "kill", "die", "stop", "destroy"].flatMap((e) => [
     "--filter",
-    "type=container",
-    "--filter",
-    `label=swiftdeploy.stack=${project.stackName}`,
-    "--format",
-    '{{.Action}} {{index .Actor.Attributes "name"}}',
+    `event=${e}`,
+  ]);
+  const child = spawn(
+    "docker",
+    [
+      "events",
+      "--filter",
+      "type=container",
+      "--filter",
+      `label=swiftdeploy.stack=${project.stackName}`,
+      ...events,
+      "--format",
+      '{{.Action}} {{index .Actor.Attributes "name"}}',
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
   );
-  return text.split("\n").filter((line) => /^(create|start|kill|die|destroy) /.test(line));
+  let text = "";
+  child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+  return async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the last events of the change
+    child.kill();
+    await new Promise((resolve) => child.on("close", resolve));
+    return text.split("\n").filter(Boolean);
+  };
 }
 
 function version(): Promise<string> {
@@ -68,7 +84,8 @@ describe("a rollout under load", () => {
   it("of a new version starts the new container before the old one stops, loses no request, and leaves no old container", async () => {
     const before = await project.containersOf("app");
     expect(before).toHaveLength(1);
-    const since = Math.floor(Date.now() / 1000) - 1;
+    const stopWatching = watchContainerEvents();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // docker events is listening
     project.editFile("manifest.yaml", (t) => t.replace(/version: "1\.0\.0"/, 'version: "1.0.1"'));
     const { load } = await underLoad(() => project.up());
     expectNoFailure(load);
@@ -79,15 +96,18 @@ describe("a rollout under load", () => {
     expect(await project.containerIds("app")).toHaveLength(1); // the old one is gone, not only stopped
     expect(await version()).toBe("1.0.1");
 
-    const events = await containerEvents(since);
+    const events = await stopWatching();
     const created = events.indexOf(`create ${after[0]}`);
     const oldStopped = events.findIndex((e) => e.endsWith(` ${before[0]}`));
     expect(created, events.join("\n")).toBeGreaterThanOrEqual(0);
     expect(oldStopped, events.join("\n")).toBeGreaterThan(created);
     // Stopped by SIGTERM and a grace, not removed while it ran: the app drained.
-    expect(events.slice(oldStopped)).toEqual(
-      expect.arrayContaining([`kill ${before[0]}`, `die ${before[0]}`, `destroy ${before[0]}`]),
-    );
+    expect(events.slice(oldStopped).filter((e) => e.endsWith(` ${before[0]}`))).toEqual([
+      `kill ${before[0]}`,
+      `die ${before[0]}`,
+      `stop ${before[0]}`,
+      `destroy ${before[0]}`,
+    ]);
   });
 
   it("scaling up adds replicas beside the running one, and down removes them, losing no request either way", async () => {
