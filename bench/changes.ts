@@ -105,7 +105,7 @@ export async function benchChangesUnderLoad(
               })
             : await underLoad(`${t.compose.publicUrl}/`, async () => {
                 t.compose.project.write(t.compose.plan(text, mode));
-                await t.compose.project.up(false);
+                await t.compose.project.apply();
               });
         runs.push({ change: change.name, system, ...run });
         const { requests, failures } = run.load;

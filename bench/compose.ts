@@ -144,6 +144,11 @@ export class ComposeProject {
     return this.compose(["up", "-d", ...(wait ? ["--wait"] : [])]);
   }
 
+  /** `up -d` after an edit, removing the services the file no longer has (replicas scaled away). */
+  apply(): Promise<TimedRun> {
+    return this.compose(["up", "-d", "--remove-orphans"]);
+  }
+
   down(): Promise<TimedRun> {
     return this.compose(["down", "--remove-orphans", "--timeout", "10"]);
   }

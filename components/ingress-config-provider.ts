@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { containerAddresses, publishedPort } from "../lib/docker-engine";
 
 /** Where the host folder is mounted in the nginx container (components/images/nginx/nginx-start.sh). */
 export const CONFIG_DIR_IN_CONTAINER = "/etc/nginx/swiftdeploy";
@@ -19,6 +20,14 @@ const STAGED_FILE = "nginx.conf.next";
 /** One Prometheus file_sd group: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#file_sd_config */
 export interface ScrapeTargetGroup {
   targets: string[];
+  labels: Record<string, string>;
+}
+
+/** An app container's admin listener: the container port Docker publishes on 127.0.0.1, and its labels. */
+export interface AdminListener {
+  container: string;
+  port: number;
+  /** Prometheus labels of its scrape target. */
   labels: Record<string, string>;
 }
 
@@ -35,9 +44,9 @@ export interface IngressConfigInputs {
   upstreams: string[];
   /** The public /nginx-health URL, as the host reaches it. */
   healthUrl: string;
-  /** Prometheus file_sd file and its groups: the admin listeners now in rotation. */
+  /** Prometheus file_sd file, and the admin listeners in rotation it lists. */
   targetsFile: string;
-  targets: ScrapeTargetGroup[];
+  admins: AdminListener[];
   /** How long the reload may take to show. */
   timeoutSeconds: number;
   /** The longest an old worker may hold a request (nginx's proxy_read_timeout). */
@@ -45,8 +54,10 @@ export interface IngressConfigInputs {
 }
 
 interface IngressConfigOutputs extends IngressConfigInputs {
-  /** The upstream containers' addresses when nginx resolved them (at the reload). */
+  /** The upstream containers' addresses the applied config names. */
   addresses: string[];
+  /** The admin listeners' URLs on the host, as Docker published them when the step last ran. */
+  adminUrls: string[];
   /** How long the reload took to show, in ms. */
   reloadMs: number;
 }
@@ -66,7 +77,9 @@ function docker(args: string[]): Promise<{ ok: boolean; stdout: string; output: 
 function writeAtomically(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, content, { mode: 0o644 });
+  fs.writeFileSync(temp, content);
+  // Whatever the umask: nginx reads its config as an unprivileged user.
+  fs.chmodSync(temp, 0o644);
   fs.renameSync(temp, file);
 }
 
@@ -109,17 +122,30 @@ async function workers(container: string): Promise<{ active: string[]; old: numb
   };
 }
 
-/** Each upstream container's address on its networks, as Docker reports it now ("" for a missing one). */
+/** Each upstream container's address, as the engine reports it now ("" for one that is missing or stopped). */
 async function addressesOf(names: string[]): Promise<string[]> {
-  if (names.length === 0) return [];
-  const inspect = await docker([
-    "inspect",
-    "--format",
-    "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
-    ...names,
-  ]);
-  const lines = inspect.stdout.split("\n");
-  return names.map((_, i) => (inspect.ok ? (lines[i] ?? "").trim() : ""));
+  return Promise.all(
+    names.map(async (name) => Object.values((await containerAddresses(name)) ?? {}).find(Boolean) ?? ""),
+  );
+}
+
+/**
+ * The config as nginx gets it: each upstream container named by its address, the name kept in a comment.
+ * nginx resolves upstream names only when it loads a config, and refuses to load one whose name does not
+ * resolve: with addresses, a restarted nginx always loads what was applied, even while a replica is down.
+ */
+export function withAddresses(config: string, upstreams: string[], addresses: string[]): string {
+  const addressOf = new Map(upstreams.map((name, i) => [name, addresses[i]]));
+  return config.replace(
+    /^(\s*)server ([^\s:]+):(\d+);$/gm,
+    (line, indent: string, name: string, port: string) => {
+      if (!addressOf.has(name)) return line;
+      const address = addressOf.get(name);
+      if (!address)
+        throw new Error(`upstream container ${name} is not running (it has no address on its network)`);
+      return `${indent}server ${address}:${port};  # ${name}`;
+    },
+  );
 }
 
 /**
@@ -131,7 +157,8 @@ async function addressesOf(names: string[]): Promise<string[]> {
 async function waitForReload(inputs: IngressConfigInputs, before: string[]): Promise<number> {
   const started = Date.now();
   const showDeadline = started + inputs.timeoutSeconds * 1000;
-  const drainDeadline = started + (inputs.timeoutSeconds + inputs.drainSeconds) * 1000;
+  // An old worker holds a request for at most drainSeconds; nginx's worker_shutdown_timeout adds 5 s.
+  const drainDeadline = started + (inputs.timeoutSeconds + inputs.drainSeconds + 5) * 1000;
   let answer = "not asked";
   let state: Awaited<ReturnType<typeof workers>> = "not asked";
   let shownAfterMs: number | null = null;
@@ -152,7 +179,8 @@ async function waitForReload(inputs: IngressConfigInputs, before: string[]): Pro
     }
     if (now > drainDeadline) {
       throw new Error(
-        `nginx's workers of the previous config still hold requests after ${inputs.drainSeconds} s; ` +
+        `nginx's workers of the previous config still hold requests ${inputs.timeoutSeconds + inputs.drainSeconds + 5} s ` +
+          `after the reload; ` +
           `the containers they proxy to stay until the next \`pulumi up\``,
       );
     }
@@ -160,10 +188,31 @@ async function waitForReload(inputs: IngressConfigInputs, before: string[]): Pro
   }
 }
 
-/** Stages, tests, moves, reloads, confirms; returns the addresses nginx resolved and the reload's time. */
+/**
+ * The admin listeners as Docker publishes them now: their URLs, and the file_sd text Prometheus reads. A
+ * listener Docker does not publish (its container is restarting) is left out until the next `pulumi up`.
+ */
+async function liveTargets(admins: AdminListener[]): Promise<{ adminUrls: string[]; targetsText: string }> {
+  const found = await Promise.all(admins.map((a) => publishedPort(a.container, a.port)));
+  const live = admins.flatMap((a, i) =>
+    found[i].hostPort === null ? [] : [{ ...a, hostPort: found[i].hostPort }],
+  );
+  const groups: ScrapeTargetGroup[] = live.map((a) => ({
+    targets: [`127.0.0.1:${a.hostPort}`],
+    labels: a.labels,
+  }));
+  return {
+    adminUrls: live.map((a) => `http://127.0.0.1:${a.hostPort}`),
+    targetsText: `${JSON.stringify(groups, null, 2)}\n`,
+  };
+}
+
+/** Stages, tests, moves, reloads, confirms; returns the addresses nginx got and the reload's time. */
 export async function applyIngressConfig(inputs: IngressConfigInputs): Promise<IngressConfigOutputs> {
   const staged = path.join(inputs.configDir, STAGED_FILE);
-  writeAtomically(staged, inputs.config);
+  const live = path.join(inputs.configDir, CONFIG_FILE);
+  const addresses = await addressesOf(inputs.upstreams);
+  writeAtomically(staged, withAddresses(inputs.config, inputs.upstreams, addresses));
   const test = await docker([
     "exec",
     inputs.container,
@@ -180,14 +229,25 @@ export async function applyIngressConfig(inputs: IngressConfigInputs): Promise<I
     );
   }
   const before = await workers(inputs.container);
-  if (typeof before === "string") throw new Error(`could not list nginx's workers: ${before}`);
-  const addresses = await addressesOf(inputs.upstreams);
-  fs.renameSync(staged, path.join(inputs.configDir, CONFIG_FILE));
-  const reload = await docker(["kill", "--signal", "HUP", inputs.container]);
-  if (!reload.ok) throw new Error(`could not reload nginx (${inputs.container}): ${reload.output}`);
-  const reloadMs = await waitForReload(inputs, before.active);
-  writeAtomically(inputs.targetsFile, `${JSON.stringify(inputs.targets, null, 2)}\n`);
-  return { ...inputs, addresses, reloadMs };
+  if (typeof before === "string") {
+    fs.rmSync(staged, { force: true });
+    throw new Error(`could not list nginx's workers: ${before}`);
+  }
+  const previous = fs.existsSync(live) ? fs.readFileSync(live, "utf8") : null;
+  fs.renameSync(staged, live);
+  let reloadMs: number;
+  try {
+    const reload = await docker(["kill", "--signal", "HUP", inputs.container]);
+    if (!reload.ok) throw new Error(`could not reload nginx (${inputs.container}): ${reload.output}`);
+    reloadMs = await waitForReload(inputs, before.active);
+  } catch (err) {
+    // The file must say what nginx serves: a restarted nginx would otherwise load a config nobody confirmed.
+    if (previous !== null) writeAtomically(live, previous);
+    throw err;
+  }
+  const { adminUrls, targetsText } = await liveTargets(inputs.admins);
+  writeAtomically(inputs.targetsFile, targetsText);
+  return { ...inputs, addresses, adminUrls, reloadMs };
 }
 
 const COMPARED = [
@@ -196,23 +256,34 @@ const COMPARED = [
   "configId",
   "config",
   "upstreams",
-  "targets",
+  "admins",
   "targetsFile",
 ] as const;
 
 export const ingressConfigProvider: pulumi.dynamic.ResourceProvider = {
-  // Against the state, against what nginx serves, and against where the upstreams are now: a rollout that
-  // failed after its reload, a restart on the bootstrap config, a hand edit, or a replica restarted by Docker
-  // on another address (nginx resolved the old one at its reload) all call for the config to be applied.
+  // Against the state, against what nginx serves and against the file it would load: a rollout that failed
+  // after its reload, a restart on the bootstrap config, a hand edit, or a replica that Docker restarted on
+  // another address all call for the config to be applied again.
   async diff(_id: string, olds: IngressConfigOutputs, news: IngressConfigInputs) {
     const changed = COMPARED.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     if (changed.length > 0) return { changes: true };
-    const [served, addresses] = await Promise.all([
+    const [served, addresses, targets] = await Promise.all([
       fetchFresh(news.healthUrl, 1000),
       addressesOf(news.upstreams),
+      liveTargets(news.admins),
     ]);
-    const moved = JSON.stringify(addresses) !== JSON.stringify(olds.addresses);
-    return { changes: served !== servedAnswer(news.configId) || moved };
+    let expected: string | null;
+    try {
+      expected = withAddresses(news.config, news.upstreams, addresses);
+    } catch {
+      expected = null; // an upstream is down: applying again names what runs now, or says which is not
+    }
+    const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null);
+    const moved =
+      read(path.join(news.configDir, CONFIG_FILE)) !== expected ||
+      read(news.targetsFile) !== targets.targetsText ||
+      JSON.stringify(olds.adminUrls) !== JSON.stringify(targets.adminUrls);
+    return { changes: served !== servedAnswer(news.configId) || expected === null || moved };
   },
   async create(inputs: IngressConfigInputs) {
     return { id: "ingress-config", outs: await applyIngressConfig(inputs) };

@@ -7,7 +7,7 @@ import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { PROXY_READ_TIMEOUT_S } from "../lib/drain";
-import type { IngressConfigInputs, ScrapeTargetGroup } from "./ingress-config-provider";
+import type { AdminListener, IngressConfigInputs } from "./ingress-config-provider";
 import { HostedResource, providerSource } from "./providers";
 
 /** The provider module beside this resource, bundled for the dynamic-provider host. */
@@ -30,14 +30,16 @@ export interface IngressConfigArgs {
   upstreams: string[];
   /** nginx's /nginx-health as the host reaches it. */
   healthUrl: string;
-  /** Where Prometheus finds the admin listeners (file_sd), and the groups to write. */
+  /** Where Prometheus finds the admin listeners (file_sd), and the listeners in rotation. */
   targetsFile: string;
-  targets: pulumi.Input<ScrapeTargetGroup[]>;
+  admins: AdminListener[];
 }
 
 export class IngressConfig extends HostedResource {
   /** How long the reload took to show on /nginx-health, in ms. */
   declare public readonly reloadMs: pulumi.Output<number>;
+  /** The admin listeners in rotation on the host, as Docker published them when the step last ran. */
+  declare public readonly adminUrls: pulumi.Output<string[]>;
 
   constructor(name: string, args: IngressConfigArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs: { [K in keyof IngressConfigInputs]: pulumi.Input<IngressConfigInputs[K]> } = {
@@ -49,10 +51,16 @@ export class IngressConfig extends HostedResource {
       upstreams: args.upstreams,
       healthUrl: args.healthUrl,
       targetsFile: args.targetsFile,
-      targets: args.targets,
+      admins: args.admins,
       timeoutSeconds: RELOAD_TIMEOUT_SECONDS,
       drainSeconds: PROXY_READ_TIMEOUT_S,
     };
-    super("IngressConfig", INGRESS_CONFIG_PROVIDER, name, { ...inputs, reloadMs: undefined }, opts);
+    super(
+      "IngressConfig",
+      INGRESS_CONFIG_PROVIDER,
+      name,
+      { ...inputs, reloadMs: undefined, adminUrls: undefined, addresses: undefined },
+      opts,
+    );
   }
 }

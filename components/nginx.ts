@@ -1,8 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_DIR_IN_CONTAINER } from "./ingress-config-provider";
+import { limitPids } from "./pids-limit";
 import { Readiness } from "./readiness";
-import { SINGLETON_OPTIONS, supervised } from "./supervised";
+import { lockedDown, NGINX_LOCKDOWN, SINGLETON_OPTIONS, supervised } from "./supervised";
 
 export interface NginxArgs {
   /** Docker name of the nginx container. */
@@ -24,6 +25,12 @@ export interface NginxArgs {
   listenPort: number;
   /** The public URL as the host reaches it (127.0.0.1 for a 0.0.0.0 bind). */
   publicUrl: string;
+  /** Labels the container carries (stack, role), for Docker's filters and the recovery. */
+  labels: Record<string, string>;
+  /** Memory limit in MB (manifest ingress.memory_mb). */
+  memoryMb: number;
+  /** Limit of processes and threads (manifest ingress.pids_limit). */
+  pidsLimit: number;
 }
 
 /** nginx's own health route (templates/nginx.conf.liquid), answered by nginx without the app. */
@@ -56,10 +63,13 @@ export class Nginx extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.publicNetwork }],
         ports: [{ internal: args.listenPort, external: args.port, ip: args.bind }],
         volumes: [{ hostPath: args.configDir, containerPath: CONFIG_DIR_IN_CONTAINER }],
+        labels: Object.entries(args.labels).map(([label, value]) => ({ label, value })),
         ...supervised(nginxHealthProbe(args.listenPort)),
+        ...lockedDown(NGINX_LOCKDOWN, { memoryMb: args.memoryMb, pidsLimit: args.pidsLimit }),
       },
       { parent: this, ...SINGLETON_OPTIONS },
     );
+    limitPids(`${name}-server`, this.container, args.pidsLimit, this);
 
     this.ready = new Readiness(
       `${name}-ready`,

@@ -2,7 +2,8 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { SINGLETON_OPTIONS, supervised } from "./supervised";
+import { limitPids } from "./pids-limit";
+import { lockedDown, opaLockdown, SINGLETON_OPTIONS, supervised } from "./supervised";
 import { Readiness } from "./readiness";
 
 export interface OpaServerArgs {
@@ -28,9 +29,16 @@ export interface OpaServerArgs {
   opaBinary: string;
   /** uid:gid OPA runs as, so the socket belongs to the user running Pulumi. */
   user: string;
+  /** Labels the container carries (stack, role), for Docker's filters and the recovery. */
+  labels: Record<string, string>;
+  /** Memory limit in MB. */
+  memoryMb: number;
+  /** Limit of processes and threads. */
+  pidsLimit: number;
 }
 
 const SOCKET_IN_CONTAINER = "/run/opa/opa.sock";
+const POLICIES_IN_CONTAINER = "/policies";
 
 /**
  * The OPA server: reachable from nothing on any network (its only network is internal, it publishes no
@@ -73,15 +81,17 @@ export class OpaServer extends pulumi.ComponentResource {
       {
         name: args.containerName,
         image: image.imageId,
-        user: args.user,
-        command: opaContainerCommand(),
+        // The policies travel in the command (an edit replaces the container, as any change of it does).
+        command: opaContainerCommand(SOCKET_IN_CONTAINER, POLICIES_IN_CONTAINER, args.policyFiles),
         networksAdvanced: [{ name: args.internalNetwork }],
         volumes: [{ hostPath: args.socketDir, containerPath: path.dirname(SOCKET_IN_CONTAINER) }],
-        uploads: args.policyFiles.map((f) => ({ file: `/policies/${f.name}`, content: f.content })),
+        labels: Object.entries(args.labels).map(([label, value]) => ({ label, value })),
         ...supervised(opaHealthProbe(SOCKET_IN_CONTAINER)),
+        ...lockedDown(opaLockdown(args.user), { memoryMb: args.memoryMb, pidsLimit: args.pidsLimit }),
       },
       { parent: this, dependsOn: [policyTests], ...SINGLETON_OPTIONS },
     );
+    limitPids(`${name}-server`, this.container, args.pidsLimit, this);
 
     this.ready = new Readiness(
       `${name}-ready`,
@@ -102,7 +112,7 @@ export class OpaServer extends pulumi.ComponentResource {
  * start) lets through `GET /health` and `POST` to the gates' decisions and refuses everything else with
  * 401, writes of data and policies included. The socket itself is the owner's only (0600).
  */
-export function opaRunArgs(socket = SOCKET_IN_CONTAINER, policiesDir = "/policies"): string[] {
+export function opaRunArgs(socket = SOCKET_IN_CONTAINER, policiesDir = POLICIES_IN_CONTAINER): string[] {
   return [
     "run",
     "--server",
@@ -117,17 +127,36 @@ export function opaRunArgs(socket = SOCKET_IN_CONTAINER, policiesDir = "/policie
   ];
 }
 
+/** Linux's limit on one argument of a command (MAX_ARG_STRLEN): a policy file travels as one. */
+const LARGEST_ARGUMENT = 128 * 1024 - 1;
+
 /**
  * The OPA container's command: remove a socket a previous container left (OPA's listen would fail on it),
  * make the socket folder the owner's only (0700: the host folder is mounted, and OPA runs as the user
- * who runs Pulumi, its owner), then run OPA.
+ * who runs Pulumi, its owner), write the policy files given after the script into `policiesDir`, then run
+ * OPA. The container's root filesystem is read-only and `policiesDir` a tmpfs: the Docker provider's
+ * `uploads` copy through "/", which Docker refuses on a read-only root. (The bench's Compose baseline mounts
+ * the files instead and passes none.)
  */
-export function opaContainerCommand(socket = SOCKET_IN_CONTAINER, policiesDir = "/policies"): string[] {
+export function opaContainerCommand(
+  socket = SOCKET_IN_CONTAINER,
+  policiesDir = POLICIES_IN_CONTAINER,
+  policies: { name: string; content: string }[] = [],
+): string[] {
+  for (const { name, content } of policies) {
+    if (Buffer.byteLength(content) > LARGEST_ARGUMENT)
+      throw new Error(
+        `policy file ${name} is larger than the ${LARGEST_ARGUMENT} bytes one argument may hold`,
+      );
+  }
   const quoted = opaRunArgs(socket, policiesDir).map(shellQuote).join(" ");
+  const writePolicies = `while [ $# -gt 0 ]; do printf '%s' "$2" >${shellQuote(policiesDir)}/"$1" || exit 1; shift 2; done`;
   return [
     "/bin/sh",
     "-c",
-    `rm -f ${shellQuote(socket)} && chmod 0700 ${shellQuote(path.dirname(socket))} && exec opa ${quoted}`,
+    `rm -f ${shellQuote(socket)} && chmod 0700 ${shellQuote(path.dirname(socket))} && ${writePolicies} && exec opa ${quoted}`,
+    "opa-start",
+    ...policies.flatMap(({ name, content }) => [name, content]),
   ];
 }
 

@@ -6,6 +6,7 @@
 // module with esbuild into each Readiness resource's __provider).
 import type * as pulumi from "@pulumi/pulumi";
 import * as http from "node:http";
+import { publishedPort } from "../lib/docker-engine";
 
 export interface Probe {
   /** What answers, for messages: "app-0", "nginx", "opa". */
@@ -14,6 +15,11 @@ export interface Probe {
   url: string;
   /** Unix socket to send the request through (OPA), instead of the URL's host and port. */
   socketPath?: string;
+  /**
+   * A container port Docker publishes on 127.0.0.1 at a port it picks, again at every restart: the URL's port
+   * is looked up from the engine for each probe (the URL is then http://127.0.0.1/<route>).
+   */
+  published?: { container: string; port: number };
 }
 
 export interface ProbeResult {
@@ -23,7 +29,27 @@ export interface ProbeResult {
 }
 
 /** One GET; 2xx is ready. Never throws. */
-export function probeOnce(probe: Probe, timeoutMs: number): Promise<ProbeResult> {
+export async function probeOnce(probe: Probe, timeoutMs: number): Promise<ProbeResult> {
+  if (!probe.published) return probeUrl(probe, timeoutMs);
+  const { container, port } = probe.published;
+  let found: Awaited<ReturnType<typeof publishedPort>>;
+  try {
+    found = await publishedPort(container, port);
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+  if (found.hostPort === null) {
+    return {
+      ok: false,
+      detail: `${container} publishes no ${port}/tcp now: ${found.state}, see \`docker logs ${container}\``,
+    };
+  }
+  const url = new URL(probe.url);
+  url.port = String(found.hostPort);
+  return probeUrl({ ...probe, url: url.toString() }, timeoutMs);
+}
+
+function probeUrl(probe: Probe, timeoutMs: number): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -58,7 +84,12 @@ export function probeOnce(probe: Probe, timeoutMs: number): Promise<ProbeResult>
 
 /** Where a probe is sent, for messages. */
 function probeTarget(probe: Probe): string {
-  return probe.socketPath ? `${probe.url} via unix socket ${probe.socketPath}` : probe.url;
+  if (probe.socketPath) return `${probe.url} via unix socket ${probe.socketPath}`;
+  if (probe.published) {
+    const url = new URL(probe.url);
+    return `${url.origin}:<${probe.published.container}'s ${probe.published.port}/tcp>${url.pathname}`;
+  }
+  return probe.url;
 }
 
 export interface ReadinessOptions {

@@ -8,7 +8,7 @@ import type { NginxArgs } from "../components/nginx";
 import type { OpaServerArgs } from "../components/opa";
 import type { Mode } from "../lib/modes";
 import type { HostFiles } from "./host-files";
-import { appLabels, NGINX_LISTEN_PORT, type StackPlan } from "./plan";
+import { appLabels, appLimits, NGINX_LISTEN_PORT, OPA_LIMITS, roleLabels, type StackPlan } from "./plan";
 
 export function networkPairArgs(plan: StackPlan): NetworkPairArgs {
   return { publicName: plan.names.publicNetwork, internalName: plan.names.internalNetwork };
@@ -31,6 +31,8 @@ export function opaServerArgs(
     socketDir: plan.paths.opaSocketDir,
     opaBinary: files.opaBinary,
     user: files.user,
+    labels: roleLabels(plan, "opa"),
+    ...OPA_LIMITS,
   };
 }
 
@@ -39,12 +41,10 @@ export function appArgs(
   plan: StackPlan,
   publicNetwork: pulumi.Input<string>,
   mode: pulumi.Input<Mode>,
-  generation: string,
   imageHash: string,
 ): AppArgs {
   const { manifest } = plan;
   return {
-    generation,
     containerName: plan.names.appContainer,
     labels: appLabels(plan),
     imageName: plan.appImage,
@@ -52,12 +52,15 @@ export function appArgs(
     imageHash,
     replicas: manifest.app.replicas,
     publicNetwork,
+    publicNetworkName: plan.names.publicNetwork,
     port: manifest.app.port,
     adminPort: manifest.app.admin_port,
     mode,
+    plannedMode: plan.mode,
     serviceName: manifest.service.name,
     version: manifest.service.version,
     chaosEnabled: manifest.app.chaos_enabled,
+    ...appLimits(plan),
   };
 }
 
@@ -73,5 +76,8 @@ export function nginxArgs(plan: StackPlan, files: HostFiles, publicNetwork: pulu
     port: plan.manifest.ingress.port,
     listenPort: NGINX_LISTEN_PORT,
     publicUrl: plan.publicUrl,
+    labels: roleLabels(plan, "nginx"),
+    memoryMb: plan.manifest.ingress.memory_mb,
+    pidsLimit: plan.manifest.ingress.pids_limit,
   };
 }

@@ -28,6 +28,8 @@ export function prepareHostFiles(plan: StackPlan): HostFiles {
   fs.mkdirSync(paths.opaSocketDir, { recursive: true, mode: 0o700 });
   // Mounted into nginx; empty until the rollout step writes the config (an empty folder is all a preview makes).
   fs.mkdirSync(paths.nginxConfigDir, { recursive: true });
+  // nginx runs unprivileged and must read it whatever the umask.
+  fs.chmodSync(paths.nginxConfigDir, 0o755);
   const imagesDir = path.join(paths.projectDir, "components", "images");
   const buildsDir = path.join(paths.projectDir, ".swiftdeploy", "build");
 

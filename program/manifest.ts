@@ -1,7 +1,7 @@
 // manifest.yaml: what SwiftDeploy runs. manifest.schema.json is the single statement of the per-key rules
 // (editors read it too); this module parses the YAML, validates it against that schema, turns ajv's errors into
 // sentences that name the key path and the bad value, and adds the rules a schema cannot express (port clashes,
-// distinct networks). Every problem is reported at once.
+// distinct networks). Every problem is reported at once. Optional keys take the schema's `default`.
 import * as fs from "node:fs";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import * as yaml from "js-yaml";
@@ -9,8 +9,16 @@ import manifestSchema from "../manifest.schema.json";
 
 export interface Manifest {
   service: { name: string; image: string; version: string };
-  app: { port: number; admin_port: number; replicas: number; chaos_enabled: boolean };
-  ingress: { port: number; bind: string };
+  app: {
+    port: number;
+    admin_port: number;
+    replicas: number;
+    chaos_enabled: boolean;
+    /** Optional in the file (manifest.schema.json's default fills it in). */
+    memory_mb: number;
+    pids_limit: number;
+  };
+  ingress: { port: number; bind: string; memory_mb: number; pids_limit: number };
   networks: { public: string; internal: string };
   gates: { observation_window_s: number; opa_timeout_ms: number };
 }
@@ -156,7 +164,8 @@ const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
 
 function compileValidator(): ValidateFunction {
   // verbose: errors carry the offending value and the schema around it, which the sentences quote.
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  // useDefaults: an optional key the file leaves out gets the schema's default, so the program sees it.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, useDefaults: true });
   // A VS Code schema extension (yaml-language-server shows it for a failed pattern); the sentences quote it too.
   ajv.addKeyword({ keyword: "patternErrorMessage", schemaType: "string" });
   ajv.addFormat("ipv4", IPV4);

@@ -14,9 +14,8 @@ import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
-import { HEALTHCHECK } from "../components/supervised";
 import { prepareHostFiles } from "./host-files";
-import { appGeneration, appLabels, nginxConfig, type StackPlan } from "./plan";
+import { appLabels, nginxConfig, type StackPlan } from "./plan";
 import { runningAdminUrls } from "./running";
 
 /** Declares every resource of the stack; resolves to the outputs that come from resources. */
@@ -78,16 +77,11 @@ export async function declareStack(
   // The app's containers are named by their generation, which hashes the image's content: known once
   // esbuild has written the bundle (meanwhile the engine works on OPA and the gates).
   const imageHash = await files.appImageHash;
-  const generation = appGeneration(plan, imageHash, HEALTHCHECK);
   // The app runs the mode the canary gate lets through, never the config's directly.
-  const app = new App(
-    "app",
-    appArgs(plan, networks.publicNetwork.name, canaryGate.mode, generation, imageHash),
-    {
-      dependsOn: [infrastructureGate, canaryGate],
-      ...providers,
-    },
-  );
+  const app = new App("app", appArgs(plan, networks.publicNetwork.name, canaryGate.mode, imageHash), {
+    dependsOn: [infrastructureGate, canaryGate],
+    ...providers,
+  });
 
   // Rotation: once the new containers answer, nginx is reloaded to proxy to them alone; containers that
   // left the program are removed by the engine after this step, each drained first.
@@ -102,7 +96,7 @@ export async function declareStack(
       upstreams: app.containerNames,
       healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
       targetsFile: paths.scrapeTargetsFile,
-      targets: app.scrapeTargets,
+      admins: app.adminListeners,
     },
     { dependsOn: [infrastructureGate, app.ready, nginx.ready], provider: dynamicHost },
   );
@@ -125,7 +119,7 @@ export async function declareStack(
 
   return {
     mode: canaryGate.mode,
-    adminUrls: app.adminUrls,
+    adminUrls: ingressConfig.adminUrls,
     infrastructureVerdict: infrastructureGate.verdict,
   };
 }

@@ -11,10 +11,9 @@ import { NetworkPair } from "../../components/network";
 import { IngressConfig } from "../../components/ingress-config";
 import { Nginx, NGINX_HEALTH_PATH } from "../../components/nginx";
 import { OpaServer } from "../../components/opa";
-import { HEALTHCHECK } from "../../components/supervised";
 import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "../../program/component-args";
 import { prepareHostFiles } from "../../program/host-files";
-import { appGeneration, loadStackPlan, nginxConfig } from "../../program/plan";
+import { loadStackPlan, nginxConfig } from "../../program/plan";
 
 const config = new pulumi.Config("swiftdeploy");
 const plan = loadStackPlan({
@@ -29,12 +28,11 @@ const networks = new NetworkPair("networks", networkPairArgs(plan));
 const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name));
 const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), { dependsOn: [opa] });
 const app = files.appImageHash.then((imageHash) => {
-  const generation = appGeneration(plan, imageHash, HEALTHCHECK);
-  const app = new App("app", appArgs(plan, networks.publicNetwork.name, plan.mode, generation, imageHash), {
+  const app = new App("app", appArgs(plan, networks.publicNetwork.name, plan.mode, imageHash), {
     dependsOn: [opa],
   });
   const config = nginxConfig(plan, app.containerNames);
-  new IngressConfig(
+  const ingressConfig = new IngressConfig(
     "ingress-config",
     {
       nginx: nginx.container,
@@ -44,13 +42,13 @@ const app = files.appImageHash.then((imageHash) => {
       upstreams: app.containerNames,
       healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
       targetsFile: plan.paths.scrapeTargetsFile,
-      targets: app.scrapeTargets,
+      admins: app.adminListeners,
     },
     { dependsOn: [app.ready, nginx.ready] },
   );
-  return app;
+  return { app, ingressConfig };
 });
 
 export const publicUrl = plan.publicUrl;
-export const adminUrls = pulumi.output(app.then((a) => a.adminUrls));
+export const adminUrls = pulumi.output(app.then(({ ingressConfig }) => ingressConfig.adminUrls));
 export const nginxContainer = nginx.container.name;

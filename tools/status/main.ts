@@ -9,8 +9,12 @@ import { refreshUntilStopped, sampleSnapshots, type Refresh } from "./loop";
 import { recordScrape } from "./record";
 import { renderFrame } from "./render";
 import { resolveStackTarget, type StackTarget } from "./stack";
+import { appLabels } from "../../program/plan";
+import { runningAdminUrls } from "../../program/running";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+/** The Pulumi project name (Pulumi.yaml), which the containers' labels carry. */
+const PROJECT = "swiftdeploy";
 /** How long one scrape or OPA question may take before the frame says it failed. */
 const REQUEST_TIMEOUT_MS = 2_000;
 
@@ -18,7 +22,7 @@ async function main(): Promise<void> {
   const options = parseStatusArgs(process.argv.slice(2));
   if (options.help) return void console.log(STATUS_USAGE);
   const target = await resolveStackTarget(options.target, PROJECT_DIR);
-  const refresh = refresher(target, options);
+  const refresh = refresher(target, options, options.target.adminUrls.length > 0);
   const intervalMs = options.intervalSeconds * 1000;
   if (options.json || options.once) {
     const snapshot = await sampleSnapshots(refresh, options.samples, intervalMs);
@@ -31,7 +35,7 @@ async function main(): Promise<void> {
 }
 
 /** Collect, then append the scrape to history.jsonl (a failed append shows as a warning on the frame). */
-function refresher(target: StackTarget, options: StatusOptions): Refresh {
+function refresher(target: StackTarget, options: StatusOptions, pinned: boolean): Refresh {
   const deps = liveDeps({
     opaSocket: target.opaSocket,
     opaTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -39,11 +43,20 @@ function refresher(target: StackTarget, options: StatusOptions): Refresh {
   });
   const collectTarget = { ...target, intervalSeconds: options.intervalSeconds };
   return async (state) => {
+    // The replicas that run now: Docker publishes each admin port anew at every restart and rollout, so
+    // the stack's last outputs can be behind. --admin-url pins them.
+    if (!pinned) collectTarget.adminUrls = (await runningReplicas(target.stack)) ?? target.adminUrls;
     const result = await collectSnapshot(collectTarget, state, deps);
     const warning = await recordScrape(target.historyFile, result.snapshot);
     if (warning) result.snapshot.warnings.push(warning);
     return result;
   };
+}
+
+/** The admin URLs of the stack's running app containers, by their labels; null when Docker lists none. */
+async function runningReplicas(stack: string): Promise<string[] | null> {
+  const urls = await runningAdminUrls(appLabels({ project: PROJECT, stack })).catch(() => []);
+  return urls.length > 0 ? urls : null;
 }
 
 /** Redraws in place until Ctrl+C, then leaves the last frame on screen with the cursor shown again. */

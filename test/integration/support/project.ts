@@ -3,7 +3,7 @@
 // freely; `dispose()` destroys the stack and removes every Docker object named after it, also after a
 // failure. The copy is claimed (test/support/test-objects.ts) before anything exists, so a later run
 // removes what a killed one left; its host ports are locked for this process (test/support/ports.ts).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -162,6 +162,34 @@ export class TestProject {
       },
     });
     return { steps: [...steps].sort(), output };
+  }
+
+  /**
+   * What `npm run deploy` runs once setup is done, in the copy on this stack: scripts/pulumi-stack.sh up
+   * --yes --skip-preview (its recovery first, then the CLI). Setup is left out: it would install npm packages
+   * into the copy's node_modules, a link to the checkout's. Exit status and the whole output, interleaved.
+   */
+  async deploy(timeoutMs = 180_000): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve) => {
+      const child = spawn("bash", ["scripts/pulumi-stack.sh", "up", "--yes", "--skip-preview"], {
+        cwd: this.dir,
+        env: {
+          ...process.env,
+          ...this.env,
+          SWIFTDEPLOY_STACK: this.stackName,
+          SWIFTDEPLOY_STATE: path.join(this.dir, ".pulumi-state"),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let output = "";
+      child.stdout.on("data", (chunk) => (output += chunk));
+      child.stderr.on("data", (chunk) => (output += chunk));
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
   }
 
   /** `pulumi up` that must fail; returns the engine's whole output (stdout and stderr). */

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { providerModuleText, type ProviderSource } from "../../../components/providers";
+import { INGRESS_CONFIG_PROVIDER } from "../../../components/ingress-config";
 import { READINESS_PROVIDER } from "../../../components/readiness";
 import { CANARY_GATE_PROVIDER } from "../../../gates/canary";
 import { INFRASTRUCTURE_GATE_PROVIDER } from "../../../gates/infrastructure";
@@ -22,6 +23,7 @@ const PROVIDERS: Record<string, ProviderSource> = {
   infrastructure: INFRASTRUCTURE_GATE_PROVIDER,
   canary: CANARY_GATE_PROVIDER,
   readiness: READINESS_PROVIDER,
+  "ingress config": INGRESS_CONFIG_PROVIDER,
 };
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynamic-host-"));

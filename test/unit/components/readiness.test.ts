@@ -139,3 +139,66 @@ describe("the readiness provider", () => {
     expect(created.outs.readyAfterMs).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("a probe of a port Docker publishes", () => {
+  /** A stand-in Docker engine on a Unix socket (DOCKER_HOST) that reports `container` as `state`. */
+  async function fakeEngine(state: () => { status: string; hostPort: number | null }): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-"));
+    dirs.push(dir);
+    const socket = path.join(dir, "docker.sock");
+    const server = http.createServer((req, res) => {
+      if (req.url !== "/containers/app-x-0/json") {
+        res.statusCode = 404;
+        return res.end("{}");
+      }
+      const { status, hostPort } = state();
+      const ports =
+        hostPort === null ? {} : { "9100/tcp": [{ HostIp: "127.0.0.1", HostPort: String(hostPort) }] };
+      res.end(JSON.stringify({ State: { Status: status, ExitCode: 3 }, NetworkSettings: { Ports: ports } }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    process.env.DOCKER_HOST = `unix://${socket}`;
+  }
+
+  afterEach(() => {
+    delete process.env.DOCKER_HOST;
+  });
+
+  const probe: Probe = {
+    name: "app-0",
+    url: "http://127.0.0.1/healthz",
+    published: { container: "app-x-0", port: 9100 },
+  };
+
+  it("asks the engine where the port is at each probe: a restart moves it", async () => {
+    const [first, second] = [await reservePort(), await reservePort()];
+    await serve(first, "/healthz", () => 503);
+    await serve(second, "/healthz", () => 200);
+    let hostPort = first;
+    await fakeEngine(() => ({ status: "running", hostPort }));
+    expect(await probeOnce(probe, 1000)).toEqual({ ok: false, detail: "HTTP 503" });
+    hostPort = second;
+    expect(await probeOnce(probe, 1000)).toEqual({ ok: true, detail: "HTTP 200" });
+  });
+
+  it("says the container publishes nothing, with its state, when its process has exited", async () => {
+    await fakeEngine(() => ({ status: "restarting", hostPort: null }));
+    expect(await probeOnce(probe, 1000)).toEqual({
+      ok: false,
+      detail: "app-x-0 publishes no 9100/tcp now: restarting (exit code 3), see `docker logs app-x-0`",
+    });
+    await expect(waitUntilReady([probe], { timeoutMs: 300, intervalMs: 20 })).rejects.toThrow(
+      "app-0: GET http://127.0.0.1:<app-x-0's 9100/tcp>/healthz -> app-x-0 publishes no 9100/tcp now",
+    );
+  });
+
+  it("says so when there is no such container", async () => {
+    await fakeEngine(() => ({ status: "running", hostPort: 1 }));
+    const gone = { ...probe, published: { container: "gone", port: 9100 } };
+    expect(await probeOnce(gone, 1000)).toEqual({
+      ok: false,
+      detail: "gone publishes no 9100/tcp now: no such container, see `docker logs gone`",
+    });
+  });
+});

@@ -111,7 +111,9 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
   {
     case: "an empty section",
     text: edit("ingress:\n  port: 8081\n  bind: 0.0.0.0\n", "ingress:\n"),
-    problems: ["manifest.ingress must be a map with the keys port, bind, got an empty value"],
+    problems: [
+      "manifest.ingress must be a map with the keys port, bind, memory_mb, pids_limit, got an empty value",
+    ],
   },
   {
     case: "an unknown top-level key",
@@ -126,12 +128,14 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
   {
     case: "an unknown key in app",
     text: edit("  replicas: 1\n", "  replicas: 1\n  memory: 512\n"),
-    problems: ["manifest.app.memory is not a known key (allowed: port, admin_port, replicas, chaos_enabled)"],
+    problems: [
+      "manifest.app.memory is not a known key (allowed: port, admin_port, replicas, chaos_enabled, memory_mb, pids_limit)",
+    ],
   },
   {
     case: "an unknown key in ingress",
     text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  colour: blue\n"),
-    problems: ["manifest.ingress.colour is not a known key (allowed: port, bind)"],
+    problems: ["manifest.ingress.colour is not a known key (allowed: port, bind, memory_mb, pids_limit)"],
   },
   {
     case: "an unknown key in networks",
@@ -146,7 +150,9 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
   {
     case: "a key that is not an identifier",
     text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  server name: x\n"),
-    problems: ['manifest.ingress["server name"] is not a known key (allowed: port, bind)'],
+    problems: [
+      'manifest.ingress["server name"] is not a known key (allowed: port, bind, memory_mb, pids_limit)',
+    ],
   },
   {
     case: "a missing key",
@@ -244,6 +250,46 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
     case: "chaos_enabled written as yes",
     text: edit("chaos_enabled: true", "chaos_enabled: yes"),
     problems: ['manifest.app.chaos_enabled must be true or false, got "yes"'],
+  },
+  {
+    case: "an app memory limit below 64 MB",
+    text: edit("  chaos_enabled: true\n", "  chaos_enabled: true\n  memory_mb: 16\n"),
+    problems: ["manifest.app.memory_mb must be >= 64, got 16"],
+  },
+  {
+    case: "an app memory limit written with its unit",
+    text: edit("  chaos_enabled: true\n", "  chaos_enabled: true\n  memory_mb: 256m\n"),
+    problems: ['manifest.app.memory_mb must be an integer, got "256m"'],
+  },
+  {
+    case: "an app pids limit of 0 (Docker's 'unlimited')",
+    text: edit("  chaos_enabled: true\n", "  chaos_enabled: true\n  pids_limit: 0\n"),
+    problems: ["manifest.app.pids_limit must be >= 32, got 0"],
+  },
+  {
+    case: "an app pids limit of -1 (Docker's other 'unlimited')",
+    text: edit("  chaos_enabled: true\n", "  chaos_enabled: true\n  pids_limit: -1\n"),
+    problems: ["manifest.app.pids_limit must be >= 32, got -1"],
+  },
+  {
+    case: "an nginx memory limit above 64 GB",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  memory_mb: 100000\n"),
+    problems: ["manifest.ingress.memory_mb must be <= 65536, got 100000"],
+  },
+  {
+    case: "an nginx memory limit with no value",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  memory_mb:\n"),
+    problems: ["manifest.ingress.memory_mb must be an integer, got an empty value"],
+  },
+  {
+    case: "a fractional nginx pids limit",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  pids_limit: 64.5\n"),
+    problems: ["manifest.ingress.pids_limit must be an integer, got 64.5"],
+  },
+  {
+    case: "an nginx pids limit below 16",
+    text: edit("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  pids_limit: 8\n"),
+    problems: ["manifest.ingress.pids_limit must be >= 16, got 8"],
   },
   {
     case: "a hostname as the ingress bind address",
@@ -344,7 +390,7 @@ describe("parseManifest", () => {
       "manifest.gates is required",
       "manifest.app.port must be <= 65535, got 70000",
       'manifest.app.replicas must be an integer, got "two"',
-      "manifest.ingress.colour is not a known key (allowed: port, bind)",
+      "manifest.ingress.colour is not a known key (allowed: port, bind, memory_mb, pids_limit)",
     ]);
   });
 
@@ -385,7 +431,38 @@ describe("parseManifest", () => {
       admin_port: 65528,
       replicas: 8,
       chaos_enabled: false,
+      memory_mb: 256,
+      pids_limit: 128,
     });
+  });
+
+  it("fills in the schema's defaults for the limits a manifest leaves out", () => {
+    const { app, ingress } = parseManifest(VALID);
+    expect([app.memory_mb, app.pids_limit, ingress.memory_mb, ingress.pids_limit]).toEqual([
+      256, 128, 128, 64,
+    ]);
+  });
+
+  it("keeps the limits a manifest gives, at the ends of their ranges", () => {
+    const text = VALID.replace(
+      "  chaos_enabled: true\n",
+      "  chaos_enabled: true\n  memory_mb: 64\n  pids_limit: 32768\n",
+    ).replace("  bind: 0.0.0.0\n", "  bind: 0.0.0.0\n  memory_mb: 65536\n  pids_limit: 16\n");
+    const { app, ingress } = parseManifest(text);
+    expect([app.memory_mb, app.pids_limit, ingress.memory_mb, ingress.pids_limit]).toEqual([
+      64, 32768, 65536, 16,
+    ]);
+  });
+
+  it("reports a bad limit with the other problems, never replaced by its default", () => {
+    const text = VALID.replace("  chaos_enabled: true\n", "  chaos_enabled: true\n  memory_mb: 0\n").replace(
+      "replicas: 1",
+      "replicas: 0",
+    );
+    expect(problemsOf(() => parseManifest(text))).toEqual([
+      "manifest.app.replicas must be >= 1, got 0",
+      "manifest.app.memory_mb must be >= 64, got 0",
+    ]);
   });
 });
 
@@ -401,8 +478,15 @@ describe("the shipped manifest.yaml", () => {
   it("loads with the documented values", () => {
     const expected: Manifest = {
       service: { name: "swiftdeploy", image: "swiftdeploy-app", version: "1.0.0" },
-      app: { port: 3000, admin_port: 9100, replicas: 1, chaos_enabled: true },
-      ingress: { port: 8081, bind: "0.0.0.0" },
+      app: {
+        port: 3000,
+        admin_port: 9100,
+        replicas: 1,
+        chaos_enabled: true,
+        memory_mb: 256,
+        pids_limit: 128,
+      },
+      ingress: { port: 8081, bind: "0.0.0.0", memory_mb: 128, pids_limit: 64 },
       networks: { public: "net", internal: "opa-internal" },
       gates: { observation_window_s: 30, opa_timeout_ms: 2000 },
     };

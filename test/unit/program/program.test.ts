@@ -7,9 +7,17 @@ import { RunError } from "@pulumi/pulumi/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashFiles, listFiles } from "../../../program/build-context";
 import { loadManifest } from "../../../program/manifest";
-import { HEALTHCHECK } from "../../../components/supervised";
+import {
+  APP_LOCKDOWN,
+  HEALTHCHECK,
+  LOG_ROTATION,
+  NGINX_LOCKDOWN,
+  NGINX_USER,
+} from "../../../components/supervised";
 import { CONTAINER_STOP_GRACE_S, PROXY_READ_TIMEOUT_S } from "../../../lib/drain";
-import { appGeneration, BIG_FILE_BYTES, nginxConfig, planStack } from "../../../program/plan";
+import { appGeneration, type AppArgs } from "../../../components/app";
+import { appArgs } from "../../../program/component-args";
+import { BIG_FILE_BYTES, nginxConfig, OPA_LIMITS, planStack } from "../../../program/plan";
 import { copyProject, toolsBinDir } from "../../support/project-copy";
 import { fakeHostPort, PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
 
@@ -46,6 +54,13 @@ function resource(run: ProgramRun, name: string): Registered {
 
 function ofType(run: ProgramRun, type: string): Registered[] {
   return run.resources.filter((r) => r.type === type);
+}
+
+/** The Command that sets a container's pids limit: it bears the container's resource name. */
+function pidsLimitOf(run: ProgramRun, container: string): Registered {
+  const [found] = ofType(run, COMMAND).filter((c) => c.name === container);
+  if (!found) throw new Error(`no pids limit Command named ${container}`);
+  return found;
 }
 
 /** The app's containers, replica 0 first: resources app-<generation>-<replica> of the App component. */
@@ -114,16 +129,19 @@ describe("the program with the shipped manifest on stack unittest", () => {
         `${COMMAND} opa-policy-tests < opa`,
         `${IMAGE} opa-image < opa`,
         `${CONTAINER} opa-server < opa`,
+        `${COMMAND} opa-server < opa`,
         `${READINESS} opa-ready < opa`,
         `${INFRASTRUCTURE_GATE} infrastructure-gate < -`,
         `${CANARY_GATE} canary-gate < -`,
         "swiftdeploy:index:App app < -",
         `${IMAGE} app-image-1.0.0-${serviceHash().slice(0, 8)} < app`,
         `${CONTAINER} ${appContainers(run)[0].name} < app`,
+        `${COMMAND} ${appContainers(run)[0].name} < app`,
         `${READINESS} app-ready < app`,
         "swiftdeploy:index:Nginx nginx < -",
         `${IMAGE} nginx-image < nginx`,
         `${CONTAINER} nginx-server < nginx`,
+        `${COMMAND} nginx-server < nginx`,
         `${READINESS} nginx-ready < nginx`,
         `${INGRESS_CONFIG} ingress-config < -`,
         "swiftdeploy:index:AuditRecord audit < -",
@@ -188,7 +206,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
   it("serves OPA's REST API on a Unix socket in the stack's state folder, as the user running Pulumi", () => {
     const { inputs } = resource(run, "opa-server");
     expect(inputs.volumes).toEqual([{ hostPath: path.join(state, "opa"), containerPath: "/run/opa" }]);
-    expect(inputs.command).toEqual([
+    expect(inputs.command.slice(0, 3)).toEqual([
       "/bin/sh",
       "-c",
       expect.stringContaining("exec opa run --server --addr unix:///run/opa/opa.sock "),
@@ -198,14 +216,22 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(fs.statSync(path.join(state, "opa")).isDirectory()).toBe(true);
   });
 
-  it("uploads every policy and data.json into the OPA container, but no policy test", () => {
+  // Not as uploads: the provider copies them through "/", which Docker refuses on a read-only root.
+  it("hands every policy and data.json, but no policy test, to the OPA container's command, which writes them to /policies", () => {
     const policies = path.join(projectDir, "policies");
     const served = fs.readdirSync(policies).filter((f) => !f.endsWith("_test.rego"));
     expect(served).toContain("data.json");
-    const uploads = resource(run, "opa-server").inputs.uploads as { file: string; content: string }[];
-    expect(uploads.map((u) => u.file).sort()).toEqual(served.map((f) => `/policies/${f}`).sort());
-    for (const upload of uploads) {
-      expect(upload.content).toBe(fs.readFileSync(path.join(policies, path.basename(upload.file)), "utf8"));
+    const { inputs } = resource(run, "opa-server");
+    expect(inputs.uploads).toBeUndefined();
+    const [, , script, name, ...files] = inputs.command as string[];
+    expect(script).toContain(
+      `while [ $# -gt 0 ]; do printf '%s' "$2" >/policies/"$1" || exit 1; shift 2; done`,
+    );
+    expect(name).toBe("opa-start");
+    const pairs = Array.from({ length: files.length / 2 }, (_, i) => [files[2 * i], files[2 * i + 1]]);
+    expect(pairs.map(([file]) => file).sort()).toEqual(served.sort());
+    for (const [file, content] of pairs) {
+      expect(content).toBe(fs.readFileSync(path.join(policies, file), "utf8"));
     }
   });
 
@@ -232,23 +258,34 @@ describe("the program with the shipped manifest on stack unittest", () => {
     },
   );
 
-  it.each<[string, string, { name: string; url: string; socketPath?: string }[]]>([
+  it.each<
+    [
+      string,
+      string,
+      { name: string; url: string; socketPath?: string; published?: { container: string; port: number } }[],
+    ]
+  >([
     [
       "opa-ready",
       "opa-server",
       [{ name: "opa", url: "http://opa/health", socketPath: "<state>/opa/opa.sock" }],
     ],
-    ["app-ready", "<app-0>", [{ name: "app-0", url: "http://127.0.0.1:<port of app-0>/healthz" }]],
+    // The host port is asked from Docker at each probe: it picks a new one at every restart.
+    [
+      "app-ready",
+      "<app-0>",
+      [{ name: "app-0", url: "http://127.0.0.1/healthz", published: { container: "<name>", port: 9100 } }],
+    ],
     ["nginx-ready", "nginx-server", [{ name: "nginx", url: "http://127.0.0.1:8081/nginx-health" }]],
   ])(
     "makes pulumi up wait until %s sees %s answer its health route from the host",
     async (name, containerName, probes) => {
       const ready = resource(run, name);
       const container = containerName === "<app-0>" ? appContainers(run)[0].name : containerName;
-      // The app's admin port on the host is the one Docker picked for the container (the mocks pick too).
+      const dockerName = containerName === "<app-0>" ? appContainers(run)[0].inputs.name : undefined;
       const expected = probes.map((p) => ({
         ...p,
-        url: p.url.replace("<port of app-0>", String(fakeHostPort(container))),
+        ...(p.published ? { published: { ...p.published, container: dockerName } } : {}),
         ...(p.socketPath ? { socketPath: p.socketPath.replace("<state>", state) } : {}),
       }));
       expect(await valueOf(ready.inputs.probes)).toEqual(expected);
@@ -306,7 +343,8 @@ describe("the program with the shipped manifest on stack unittest", () => {
     );
   });
 
-  it("names the generation after everything the containers are made of: image, mode, ports, healthcheck", () => {
+  /** The app's arguments as the program builds them for stack unittest (mode from the config). */
+  function unittestAppArgs(): AppArgs {
     const plan = planStack({
       project: PROJECT,
       stack: STACK,
@@ -314,22 +352,62 @@ describe("the program with the shipped manifest on stack unittest", () => {
       manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
       projectDir,
     });
-    const generation = appGeneration(plan, serviceHash(), HEALTHCHECK);
-    expect(appContainers(run)[0].name).toBe(`app-${generation}-0`);
-    const differs = [
-      appGeneration(plan, "0".repeat(16), HEALTHCHECK),
-      appGeneration({ ...plan, mode: "stable" }, serviceHash(), HEALTHCHECK),
-      appGeneration(plan, serviceHash(), { ...HEALTHCHECK, interval: "9s" }),
-      appGeneration(
-        { ...plan, manifest: { ...plan.manifest, app: { ...plan.manifest.app, port: 3001 } } },
-        serviceHash(),
-        HEALTHCHECK,
-      ),
-    ];
-    expect(new Set([generation, ...differs]).size).toBe(5);
-    // Scaling keeps the generation: replicas are added or removed beside the running ones.
-    const scaled = { ...plan, manifest: { ...plan.manifest, app: { ...plan.manifest.app, replicas: 3 } } };
-    expect(appGeneration(scaled, serviceHash(), HEALTHCHECK)).toBe(generation);
+    return appArgs(plan, "swiftdeploy-unittest-net", "canary", serviceHash());
+  }
+
+  it("names the containers after their generation, a hash of their whole spec", () => {
+    expect(appContainers(run)[0].name).toBe(`app-${appGeneration(unittestAppArgs())}-0`);
+  });
+
+  // Same inputs under the same name would be replaced in place, and an explicit name is removed first.
+  it.each<[string, Partial<AppArgs>]>([
+    ["the image's content", { imageHash: "0".repeat(16) }],
+    ["the version", { imageName: "swiftdeploy-unittest/swiftdeploy-app:1.0.1", version: "1.0.1" }],
+    ["the mode the config asks for", { plannedMode: "stable" }],
+    ["the public port", { port: 3001 }],
+    ["the admin port", { adminPort: 9200 }],
+    ["the chaos switch", { chaosEnabled: false }],
+    ["the service name", { serviceName: "other" }],
+    ["the network", { publicNetworkName: "swiftdeploy-unittest-other" }],
+    ["the memory limit", { memoryMb: 512 }],
+    ["the pids limit", { pidsLimit: 64 }],
+    ["the labels", { labels: { "swiftdeploy.stack": "other" } }],
+  ])("starts a new generation when %s changes", (_, change) => {
+    const args = unittestAppArgs();
+    expect(appGeneration({ ...args, ...change })).not.toBe(appGeneration(args));
+  });
+
+  it("keeps the generation when only the replica count changes: scaling adds or removes replicas", () => {
+    const args = unittestAppArgs();
+    expect(appGeneration({ ...args, replicas: 3 })).toBe(appGeneration(args));
+  });
+
+  it.each<[string, () => () => void]>([
+    [
+      "the app's lockdown",
+      () => {
+        const kept = APP_LOCKDOWN.keep;
+        APP_LOCKDOWN.keep = { NET_BIND_SERVICE: "a test's reason" };
+        return () => (APP_LOCKDOWN.keep = kept);
+      },
+    ],
+    [
+      "the healthcheck's timings",
+      () => {
+        const interval = HEALTHCHECK.interval;
+        (HEALTHCHECK as { interval: string }).interval = "9s";
+        return () => ((HEALTHCHECK as { interval: string }).interval = interval);
+      },
+    ],
+  ])("starts a new generation when %s changes in code, not only in the manifest", (_, change) => {
+    const before = appGeneration(unittestAppArgs());
+    const restore = change();
+    try {
+      expect(appGeneration(unittestAppArgs())).not.toBe(before);
+    } finally {
+      restore();
+    }
+    expect(appGeneration(unittestAppArgs())).toBe(before);
   });
 
   it("gives the app its name, version, mode canary, ports and chaos switch from the manifest", () => {
@@ -388,10 +466,11 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(step.dependsOn).toEqual(
       expect.arrayContaining(["app-ready", "nginx-ready", "infrastructure-gate"]),
     );
-    const port = fakeHostPort(appContainers(run)[0].name);
-    expect(await valueOf(step.inputs.targets)).toEqual([
+    // Where Docker publishes them is asked by the step itself (it changes at every restart).
+    expect(step.inputs.admins).toEqual([
       {
-        targets: [`127.0.0.1:${port}`],
+        container: names[0],
+        port: 9100,
         labels: expect.objectContaining({ stack: STACK, role: "app", replica: "0" }),
       },
     ]);
@@ -442,18 +521,116 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
   });
 
+  // Docker cannot change either on a running container; the provider would only note the change in state.
   it.each(["opa-server", "nginx-server"])(
-    "replaces %s when its healthcheck changes, removing it first: only one container can hold its socket or port",
+    "replaces %s when its healthcheck or tmpfs mounts change, removing it first: only one container can hold its socket or port",
     (name) => {
-      expect(resource(run, name).replaceOnChanges).toEqual(["healthcheck"]);
+      expect(resource(run, name).replaceOnChanges).toEqual(["healthcheck", "tmpfs"]);
       expect(resource(run, name).deleteBeforeReplace).toBe(true);
     },
   );
 
   it("never asks the engine to remove an app container before its successor runs", () => {
     const [app0] = appContainers(run);
-    expect(app0.replaceOnChanges).toEqual(["healthcheck"]);
+    expect(app0.replaceOnChanges).toEqual(["healthcheck", "tmpfs"]);
     expect(app0.deleteBeforeReplace).toBe(false);
+  });
+
+  // What `docker inspect` shows of it is lockdown.test.ts, against a deployed stack.
+  it.each<[string, () => Registered, Record<string, unknown>]>([
+    [
+      "the app replica as the image's uid 10001, no tmpfs: Node writes nothing",
+      () => appContainers(run)[0],
+      { user: "10001:10001", memory: 256, memorySwap: 256, tmpfs: undefined },
+    ],
+    [
+      "nginx as uid 10002, master included, writing only its tmpfs /run and /var/lib/nginx",
+      () => resource(run, "nginx-server"),
+      {
+        user: NGINX_USER,
+        memory: 128,
+        memorySwap: 128,
+        tmpfs: {
+          "/run": "rw,noexec,nosuid,nodev,uid=10002,gid=10002,size=1m,mode=0755",
+          "/var/lib/nginx": "rw,noexec,nosuid,nodev,uid=10002,gid=10002,size=32m,mode=0700",
+        },
+      },
+    ],
+    [
+      "OPA as the user running Pulumi, writing only the policies it starts with, to a tmpfs only that user reads",
+      () => resource(run, "opa-server"),
+      {
+        user: `${process.getuid!()}:${process.getgid!()}`,
+        memory: OPA_LIMITS.memoryMb,
+        memorySwap: OPA_LIMITS.memoryMb,
+        tmpfs: {
+          "/policies": `rw,noexec,nosuid,nodev,uid=${process.getuid!()},gid=${process.getgid!()},size=4m,mode=0700`,
+        },
+      },
+    ],
+  ])(
+    "locks down %s: every capability dropped, no new privileges, a read-only root, limits, rotated logs",
+    (_, registered, own) => {
+      const { inputs } = registered();
+      expect(inputs.capabilities).toEqual({ drops: ["ALL"] });
+      expect(inputs.securityOpts).toEqual(["no-new-privileges:true"]);
+      expect(inputs.readOnly).toBe(true);
+      expect(inputs.logDriver).toBe("json-file");
+      expect(inputs.logOpts).toEqual({ "max-size": "10m", "max-file": "3" });
+      expect({
+        user: inputs.user,
+        memory: inputs.memory,
+        memorySwap: inputs.memorySwap,
+        tmpfs: inputs.tmpfs,
+      }).toEqual(own);
+    },
+  );
+
+  it("keeps no capability in any container, each role saying why in components/supervised.ts", () => {
+    expect(APP_LOCKDOWN.keep).toEqual({});
+    expect(NGINX_LOCKDOWN.keep).toEqual({});
+    expect(ofType(run, CONTAINER).map((c) => c.inputs.capabilities.adds)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  // The Docker provider has no pids limit: `docker update` sets it, and again for a new container (a new id)
+  // or a new limit (on the running container). Named after its container, so previews list them together.
+  it.each<[string, () => Registered, string]>([
+    ["<app-0>", () => appContainers(run)[0], "128"],
+    ["nginx-server", () => resource(run, "nginx-server"), "64"],
+    ["opa-server", () => resource(run, "opa-server"), String(OPA_LIMITS.pidsLimit)],
+  ])("limits %s's processes and threads with docker update once Docker created it", (_, container, limit) => {
+    const { name, type } = container();
+    expect(type).toBe(CONTAINER);
+    const command = pidsLimitOf(run, name);
+    expect(command.inputs.create).toBe(`docker update --pids-limit "$PIDS_LIMIT" "$CONTAINER" >/dev/null`);
+    expect(command.inputs.environment).toEqual({ CONTAINER: `${name}-id`, PIDS_LIMIT: limit });
+    expect(command.inputs.triggers).toBeUndefined();
+    expect(command.dependsOn).toContain(name);
+    expect(command.parent).toBe(container().parent);
+    expect(command.provider).toBe("command");
+  });
+
+  it.each(["nginx", "opa"])(
+    "labels the %s container with the stack and its role, so recovery and Docker's filters find it",
+    (role) => {
+      expect(resource(run, `${role}-server`).inputs.labels).toEqual([
+        { label: "swiftdeploy.project", value: PROJECT },
+        { label: "swiftdeploy.stack", value: STACK },
+        { label: "swiftdeploy.role", value: role },
+      ]);
+    },
+  );
+
+  it("rotates every container's log: at most 3 files of 10 MB", () => {
+    for (const container of ofType(run, CONTAINER)) {
+      expect({ logDriver: container.inputs.logDriver, logOpts: container.inputs.logOpts }).toEqual(
+        LOG_ROTATION,
+      );
+    }
   });
 
   it("starts nginx beside the app, not after it: it serves what it served until the rollout step reloads it", () => {
@@ -486,7 +663,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     const outputs = run.exports!;
     expect(outputs.publicUrl).toBe("http://127.0.0.1:8081");
     expect(await valueOf(outputs.adminUrls as string[])).toEqual([
-      `http://127.0.0.1:${fakeHostPort(appContainers(run)[0].name)}`,
+      `http://127.0.0.1:${fakeHostPort(appContainers(run)[0].inputs.name)}`,
     ]);
     expect(outputs.opaSocket).toBe(path.join(state, "opa", "opa.sock"));
     expect(outputs.historyFile).toBe(path.join(state, "history.jsonl"));
@@ -502,6 +679,10 @@ describe("the program with the shipped manifest on stack unittest", () => {
         ["replicas: 1 ", "replicas: 3 "],
         ["observation_window_s: 30 ", "observation_window_s: 45 "],
         ["opa_timeout_ms: 2000 ", "opa_timeout_ms: 1500 "],
+        ["memory_mb: 256 ", "memory_mb: 512 "],
+        ["pids_limit: 128 ", "pids_limit: 200 "],
+        ["memory_mb: 128 ", "memory_mb: 96 "],
+        ["pids_limit: 64 ", "pids_limit: 40 "],
       ]);
       other = succeeded(
         await runProgram({
@@ -526,6 +707,16 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(appContainers(other)).toHaveLength(3);
     });
 
+    it.each<[string, () => Registered[], number, string]>([
+      ["each app replica", () => appContainers(other), 512, "200"],
+      ["nginx", () => [resource(other, "nginx-server")], 96, "40"],
+    ])("gives %s the manifest's memory and pids limits", (_, containers, memory, pids) => {
+      for (const { name, inputs } of containers()) {
+        expect([inputs.memory, inputs.memorySwap]).toEqual([memory, memory]);
+        expect(pidsLimitOf(other, name).inputs.environment.PIDS_LIMIT).toBe(pids);
+      }
+    });
+
     it("publishes nginx on the overridden ingress port, retrying across the 3 replicas", () => {
       const { inputs } = resource(other, "nginx-server");
       expect(inputs.ports).toEqual([{ internal: 8080, external: 18081, ip: "0.0.0.0" }]);
@@ -533,7 +724,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     });
 
     it("asks the canary gate to judge stable over what runs, and exports the 3 admin URLs Docker picked", async () => {
-      const urls = appContainers(other).map((c) => `http://127.0.0.1:${fakeHostPort(c.name)}`);
+      const urls = appContainers(other).map((c) => `http://127.0.0.1:${fakeHostPort(c.inputs.name)}`);
       expect(resource(other, "canary-gate").inputs).toMatchObject({ mode: "stable", adminUrls: [] });
       expect(await valueOf(other.exports!.adminUrls as string[])).toEqual(urls);
       expect(other.exports!.publicUrl).toBe("http://127.0.0.1:18081");

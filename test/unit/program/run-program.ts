@@ -134,6 +134,11 @@ function urnName(urn: string): string {
 /** Outputs the Docker provider computes that the program reads: an image's id. */
 function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${name}` };
+  if (type === "pulumi-nodejs:dynamic/swiftdeploy:IngressConfig") {
+    // As the rollout step does: each admin listener's URL at the port Docker published it on.
+    const admins = (inputs.admins ?? []) as { container: string }[];
+    return { adminUrls: admins.map((a) => `http://127.0.0.1:${fakeHostPort(a.container)}`) };
+  }
   if (type === "docker:index/container:Container") {
     // As Docker does: a published port without a host port gets one it picks (here: from the name).
     const ports = (inputs.ports ?? []) as { external?: number }[];

@@ -127,7 +127,7 @@ describe("applyPortOverrides", () => {
   it("replaces the ingress and admin ports without touching the given manifest", () => {
     const before = structuredClone(SHIPPED);
     const next = applyPortOverrides(SHIPPED, { mode: "canary", ingressPort: 18081, adminPort: 19100 });
-    expect(next.ingress).toEqual({ port: 18081, bind: "0.0.0.0" });
+    expect(next.ingress).toEqual({ ...SHIPPED.ingress, port: 18081 });
     expect(next.app).toEqual({ ...SHIPPED.app, admin_port: 19100 });
     expect(SHIPPED).toEqual(before);
   });

@@ -2,9 +2,13 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,16 +272,45 @@ func TestSecretInputsReachTheCommandInPlainTextAndMakeTheOutputSecret(t *testing
 }
 
 func TestACustomTimeoutKillsTheCommandAndItsChildren(t *testing.T) {
-	start := time.Now()
+	// The background child writes its pid, so the test can look for that very process afterwards: a
+	// duration alone cannot tell a killed child from one left running with its pipes closed.
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	script := fmt.Sprintf("sleep 30 & echo $! > %s; sleep 30; wait", pidFile)
 	_, err := New(nil).Create(context.Background(), &pulumirpc.CreateRequest{
-		Urn: testURN, Properties: toStruct(t, props(map[string]any{"create": "sleep 30 & sleep 30; wait"})), Timeout: 1,
+		Urn: testURN, Properties: toStruct(t, props(map[string]any{"create": script})), Timeout: 1,
 	})
 	if err == nil || !strings.Contains(err.Error(), "create command timed out") {
 		t.Fatalf("err = %v", err)
 	}
-	if elapsed := time.Since(start); elapsed > 10*time.Second {
-		t.Fatalf("took %v; the children were not killed", elapsed)
+	raw, readErr := os.ReadFile(pidFile)
+	if readErr != nil {
+		t.Fatalf("the command never started its child: %v", readErr)
 	}
+	pid, convErr := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if convErr != nil {
+		t.Fatalf("child pid %q: %v", raw, convErr)
+	}
+	// Signal 0 probes for the process; a zombie (killed, not yet reaped by a dead parent) counts as gone.
+	deadline := time.Now().Add(2 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d still runs after the command timed out", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processAlive reports whether pid is a live (not zombie) process.
+func processAlive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
 }
 
 func TestCancelKillsARunningCommand(t *testing.T) {
