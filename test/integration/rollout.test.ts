@@ -156,7 +156,7 @@ describe("a rollout under load", () => {
       expect(result).toMatch(/not ready within 60 s/);
       // The probe names the container and its port; its process exits at once, so Docker publishes nothing.
       expect(result).toMatch(
-        /app-0: GET http:\/\/127\.0\.0\.1:<\S+-app-[0-9a-f]{8}-0's 9100\/tcp>\/healthz -> /,
+        /app-0: GET http:\/\/127\.0\.0\.1:<\S+-app-[0-9a-f]{8}-0's \d+\/tcp>\/healthz -> \S+ publishes no \d+\/tcp now: (restarting|exited) \(exit code 3\)/,
       );
       expectNoFailure(load);
       expect(await version()).toBe(versionBefore);
