@@ -8,9 +8,13 @@ export async function runningAdminUrls(labels: Record<string, string>): Promise<
   return adminUrlsOf(await containersByLabels(labels));
 }
 
-/** The 127.0.0.1-published port of each container (its admin listener) as a URL, sorted. */
-export function adminUrlsOf(containers: Pick<ListedContainer, "Ports">[]): string[] {
+/**
+ * The 127.0.0.1-published port of each running container (its admin listener) as a URL, sorted. A container
+ * Docker is restarting (a crash-looping new generation, say) serves nothing and is left out.
+ */
+export function adminUrlsOf(containers: Pick<ListedContainer, "Ports" | "State">[]): string[] {
   return containers
+    .filter((c) => c.State === "running")
     .flatMap((c) => c.Ports.filter((p) => p.IP === "127.0.0.1" && p.PublicPort !== undefined))
     .map((p) => `http://127.0.0.1:${p.PublicPort}`)
     .sort();

@@ -45,12 +45,12 @@ describe("loadStackPlan", () => {
       `the manifest cannot be read (1 problem):\n  - ${ROOT}/stacks/missing.yaml does not exist`,
     ],
     [
-      "an ingress override on an admin port",
-      { ingressPort: "9100" },
+      "an admin override on the app's public port",
+      { adminPort: "3000" },
       ManifestError,
-      "manifest with stack config swiftdeploy:ingressPort=9100 is not valid (1 problem):\n" +
-        "  - manifest.ingress.port 9100 clashes with the admin host ports 9100 " +
-        "(manifest.app.admin_port 9100 and manifest.app.replicas 1)",
+      "manifest with stack config swiftdeploy:adminPort=3000 is not valid (1 problem):\n" +
+        "  - manifest.app.port and manifest.app.admin_port must differ (both listen in the app container), " +
+        "got 3000 for both",
     ],
   ])("fails on %s with an input error whose message is all the user needs", (_, config, type, message) => {
     const err = thrownBy(load(config));

@@ -801,11 +801,11 @@ describe("the program with bad stack config or manifest", () => {
       ],
     ],
     [
-      "an ingress port override inside the admin ports fails naming the override",
-      () => ({ ingressPort: "9100" }),
+      "an admin port override on the app's public port fails naming the override",
+      () => ({ adminPort: "3000" }),
       () => [
-        "swiftdeploy:ingressPort=9100",
-        "manifest.ingress.port 9100 clashes with the admin host ports 9100",
+        "swiftdeploy:adminPort=3000",
+        "manifest.app.port and manifest.app.admin_port must differ (both listen in the app container), got 3000 for both",
       ],
     ],
   ])("%s as a RunError, and registers no resource", async (_, config, expected) => {

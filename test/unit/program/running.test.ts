@@ -24,8 +24,17 @@ describe("adminUrlsOf", () => {
     // A port published on every address is never taken for an admin listener.
     ["a port on 0.0.0.0", [[{ IP: "0.0.0.0", PrivatePort: 8080, PublicPort: 8081, Type: "tcp" }]], []],
     // A container that is restarting publishes nothing yet.
-    ["a restarting container", [[publicPort]], []],
+    ["a container without its admin port", [[publicPort]], []],
   ])("reads %s", (_, ports, urls) => {
-    expect(adminUrlsOf(ports.map((Ports) => ({ Ports })))).toEqual(urls);
+    expect(adminUrlsOf(ports.map((Ports) => ({ Ports, State: "running" })))).toEqual(urls);
+  });
+
+  it("leaves out a container that is not running, even with a port still listed", () => {
+    expect(
+      adminUrlsOf([
+        { Ports: [admin(32768)], State: "restarting" },
+        { Ports: [admin(32769)], State: "running" },
+      ]),
+    ).toEqual(["http://127.0.0.1:32769"]);
   });
 });

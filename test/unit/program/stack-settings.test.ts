@@ -132,11 +132,11 @@ describe("applyPortOverrides", () => {
     expect(SHIPPED).toEqual(before);
   });
 
-  it("rejects an ingress override that lands on an admin port, naming the override in the header", () => {
-    expect(() => applyPortOverrides(SHIPPED, { mode: "canary", ingressPort: 9100 })).toThrow(
+  it("rejects an admin override on the app's public port, naming the override in the header", () => {
+    expect(() => applyPortOverrides(SHIPPED, { mode: "canary", adminPort: 3000 })).toThrow(
       [
-        "manifest with stack config swiftdeploy:ingressPort=9100 is not valid (1 problem):",
-        "  - manifest.ingress.port 9100 clashes with the admin host ports 9100 (manifest.app.admin_port 9100 and manifest.app.replicas 1)",
+        "manifest with stack config swiftdeploy:adminPort=3000 is not valid (1 problem):",
+        "  - manifest.app.port and manifest.app.admin_port must differ (both listen in the app container), got 3000 for both",
       ].join("\n"),
     );
   });
@@ -147,13 +147,8 @@ describe("applyPortOverrides", () => {
     ]);
   });
 
-  it("rejects an admin override that pushes the replicas' ports past 65535", () => {
-    const threeReplicas = { ...SHIPPED, app: { ...SHIPPED.app, replicas: 3 } };
-    expect(problemsOf(() => applyPortOverrides(threeReplicas, { mode: "canary", adminPort: 65535 }))).toEqual(
-      [
-        "manifest.app.admin_port 65535 and manifest.app.replicas 3 need admin host ports 65535-65537, beyond 65535",
-      ],
-    );
+  it("accepts an ingress override on the admin port: Docker picks the admin host ports", () => {
+    expect(applyPortOverrides(SHIPPED, { mode: "canary", ingressPort: 9100 }).ingress.port).toBe(9100);
   });
 
   it("re-checks ranges for settings that did not come through readStackSettings", () => {
