@@ -1,6 +1,6 @@
-// The config nginx gets from the rollout step: each upstream container's address written beside its name.
+// The config nginx gets from the rollout step (components/nginx-control.ts): each upstream container's address written beside its name.
 import { describe, expect, it } from "vitest";
-import { withAddresses } from "../../../components/ingress-config-provider";
+import { withAddresses } from "../../../components/nginx-control";
 
 const CONFIG = [
   "  upstream app {",
