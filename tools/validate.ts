@@ -46,7 +46,7 @@ function checkNginx(manifest: Manifest, settings: StackSettings, stack: string):
     {
       image: plan.names.nginxImage,
       buildContext: path.join(ROOT, "components", "images", "nginx"),
-      // The alias names no container here: nginx resolves it per request, so `nginx -t` does not look it up.
+      // No app container runs here: the upstream is a loopback address, as the rollout step writes addresses.
       config: nginxConfig(plan, ["127.0.0.1"]).text,
     },
     runDocker,

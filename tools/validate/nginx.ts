@@ -1,5 +1,5 @@
 // The rendered nginx.conf checked by nginx itself: `nginx -t` in a throwaway container of the stack's own
-// nginx image, with no network (the config names the app by an alias nginx resolves per request, so the
+// nginx image, with no network (the upstream is named by an address, as the rollout step writes it, so the
 // test looks nothing up). Before the first deploy that image does not exist yet: it is built here, from the
 // same context and under the same name as `pulumi up` builds it (components/nginx.ts), so the first deploy
 // finds Docker's layer cache warm. When nginx cannot be run, the outcome says exactly why.
