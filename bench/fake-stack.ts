@@ -5,16 +5,19 @@ import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import {
-  APP_MODE_CODE,
-  APP_MODE_HELP,
-  CHAOS_ACTIVE_HELP,
-  CHAOS_CODE,
-  type ChaosMode,
-} from "../lib/metric-codes";
+import { Registry } from "prom-client";
+import type { ChaosMode } from "../lib/metric-codes";
 import type { Mode } from "../lib/modes";
 import type { PolicyDecision } from "../lib/types";
+import type { ChaosState } from "../service/chaos";
+import { registerMetrics } from "../service/metrics";
+
+/** A whole chaos state for each mode (the gauge reads only the mode). */
+const CHAOS_STATES: Record<ChaosMode, ChaosState> = {
+  none: { mode: "none" },
+  slow: { mode: "slow", duration_ms: 1 },
+  error: { mode: "error", rate: 1 },
+};
 
 export interface FakeApp {
   url: string;
@@ -26,39 +29,9 @@ export interface FakeApp {
 
 export async function startFakeApp(mode: Mode = "canary"): Promise<FakeApp> {
   const registry = new Registry();
-  const startedAt = performance.now();
-  let chaos: ChaosMode = "none";
-  collectDefaultMetrics({ register: registry }); // the real app serves them too: they weigh on parsing
-  new Gauge({
-    name: "app_uptime_seconds",
-    help: "Seconds since the app started.",
-    registers: [registry],
-    collect() {
-      this.set((performance.now() - startedAt) / 1000);
-    },
-  });
-  new Gauge({ name: "app_mode", help: APP_MODE_HELP, registers: [registry] }).set(APP_MODE_CODE[mode]);
-  new Gauge({
-    name: "chaos_active",
-    help: CHAOS_ACTIVE_HELP,
-    registers: [registry],
-    collect() {
-      this.set(CHAOS_CODE[chaos]);
-    },
-  });
-  const labelNames = ["method", "path", "status_code"] as const;
-  const requests = new Counter({
-    name: "http_requests_total",
-    help: "Requests.",
-    labelNames,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Request duration.",
-    labelNames,
-    registers: [registry],
-  });
+  let chaos: ChaosState = { mode: "none" };
+  // The app's own metrics (service/metrics.ts), so the stand-in cannot drift from what the app serves.
+  const table = registerMetrics({ registry, mode, chaos: () => chaos, startedAt: performance.now() }).http;
   const server = http.createServer(async (req, res) => {
     if (req.url !== "/metrics") return void res.writeHead(404).end();
     res.writeHead(200, { "content-type": registry.contentType }).end(await registry.metrics());
@@ -67,13 +40,9 @@ export async function startFakeApp(mode: Mode = "canary"): Promise<FakeApp> {
   return {
     url: `http://127.0.0.1:${port}`,
     record(path, status, seconds, count = 1) {
-      const labels = { method: "GET", path, status_code: String(status) };
-      for (let i = 0; i < count; i++) {
-        requests.inc(labels);
-        duration.observe(labels, seconds);
-      }
+      for (let i = 0; i < count; i++) table.record("GET", path, status, seconds);
     },
-    setChaos: (next) => void (chaos = next),
+    setChaos: (next) => void (chaos = CHAOS_STATES[next]),
     close: () => close(server),
   };
 }

@@ -4,6 +4,7 @@
 //   3. the canary gate's time beyond its observation window
 //   4. the metrics middleware's throughput cost and the dashboard's CPU per refresh
 //   5. changes under load: failed requests while SwiftDeploy and Compose v2 make the same changes
+// `npm run bench -- --only N` runs bench N alone (with the set-up it needs).
 // Everything runs on stacks of its own (`bench-<pid>`, ports 18081+ and 19100+, never the dev stack's), and
 // every stack, compose project, container, network, image tag and state folder it made is removed in a
 // finally block, also on failure or Ctrl+C. All traffic goes to 127.0.0.1. About 8-10 minutes.
@@ -69,8 +70,13 @@ async function programWorkMs(world: BenchWorld): Promise<number> {
   }
 }
 
+/** `npm run bench -- --only 5`: the numbered benches to run (all when not given); the set-up always runs. */
+const ONLY = ((i) => (i >= 0 ? process.argv[i + 1] : undefined))(process.argv.indexOf("--only"));
+
 async function section<T>(results: Results, name: string, fn: () => Promise<T>): Promise<T | undefined> {
   if (interrupted > 0) throw new Error(`interrupted before ${name}`);
+  const number = /^(\d+)[a-z]?\./.exec(name)?.[1];
+  if (ONLY !== undefined && number !== undefined && number !== ONLY) return undefined;
   const started = Date.now();
   log(`\n== ${name} (1-min load average ${loadavg()[0].toFixed(2)})`);
   try {

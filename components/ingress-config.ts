@@ -7,7 +7,7 @@ import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { PROXY_READ_TIMEOUT_S } from "../lib/drain";
-import type { AdminListener, IngressConfigInputs } from "./ingress-config-provider";
+import type { IngressConfigInputs } from "./ingress-config-provider";
 import { HostedResource, providerSource } from "./providers";
 
 /** The provider module beside this resource, bundled for the dynamic-provider host. */
@@ -19,21 +19,14 @@ export const INGRESS_CONFIG_PROVIDER = providerSource<typeof import("./ingress-c
 /** How long a reload may take to show on /nginx-health before `pulumi up` fails. */
 export const RELOAD_TIMEOUT_SECONDS = 10;
 
-export interface IngressConfigArgs {
+/** The provider's inputs (documented there), with the running nginx in place of its name and id. */
+export type IngressConfigArgs = Omit<
+  IngressConfigInputs,
+  "container" | "containerId" | "timeoutSeconds" | "drainSeconds"
+> & {
   /** The running nginx. */
   nginx: docker.Container;
-  /** Host folder mounted into nginx for its config. */
-  configDir: string;
-  config: string;
-  configId: string;
-  /** The app containers the config names. */
-  upstreams: string[];
-  /** nginx's /nginx-health as the host reaches it. */
-  healthUrl: string;
-  /** Where Prometheus finds the admin listeners (file_sd), and the listeners in rotation. */
-  targetsFile: string;
-  admins: AdminListener[];
-}
+};
 
 export class IngressConfig extends HostedResource {
   /** How long the reload took to show on /nginx-health, in ms. */
@@ -42,16 +35,11 @@ export class IngressConfig extends HostedResource {
   declare public readonly adminUrls: pulumi.Output<string[]>;
 
   constructor(name: string, args: IngressConfigArgs, opts?: pulumi.CustomResourceOptions) {
+    const { nginx, ...rest } = args;
     const inputs: { [K in keyof IngressConfigInputs]: pulumi.Input<IngressConfigInputs[K]> } = {
-      container: args.nginx.name,
-      containerId: args.nginx.id,
-      configDir: args.configDir,
-      config: args.config,
-      configId: args.configId,
-      upstreams: args.upstreams,
-      healthUrl: args.healthUrl,
-      targetsFile: args.targetsFile,
-      admins: args.admins,
+      ...rest,
+      container: nginx.name,
+      containerId: nginx.id,
       timeoutSeconds: RELOAD_TIMEOUT_SECONDS,
       drainSeconds: PROXY_READ_TIMEOUT_S,
     };

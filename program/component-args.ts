@@ -1,14 +1,24 @@
 // The arguments of the stack's components, derived from the plan and the host files. index.ts and the
 // bench's gate-less baseline (bench/plain) both declare the components from these, so the baseline
 // cannot drift from what the stack really deploys.
+import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AppArgs } from "../components/app";
+import type { App, AppArgs } from "../components/app";
+import type { IngressConfigArgs } from "../components/ingress-config";
 import type { NetworkPairArgs } from "../components/network";
-import type { NginxArgs } from "../components/nginx";
+import { NGINX_HEALTH_PATH, type NginxArgs } from "../components/nginx";
 import type { OpaServerArgs } from "../components/opa";
 import type { Mode } from "../lib/modes";
 import type { HostFiles } from "./host-files";
-import { appLabels, appLimits, NGINX_LISTEN_PORT, OPA_LIMITS, roleLabels, type StackPlan } from "./plan";
+import {
+  appLabels,
+  appLimits,
+  NGINX_LISTEN_PORT,
+  nginxConfig,
+  OPA_LIMITS,
+  roleLabels,
+  type StackPlan,
+} from "./plan";
 
 export function networkPairArgs(plan: StackPlan): NetworkPairArgs {
   return { publicName: plan.names.publicNetwork, internalName: plan.names.internalNetwork };
@@ -79,5 +89,24 @@ export function nginxArgs(plan: StackPlan, files: HostFiles, publicNetwork: pulu
     labels: roleLabels(plan, "nginx"),
     memoryMb: plan.manifest.ingress.memory_mb,
     pidsLimit: plan.manifest.ingress.pids_limit,
+  };
+}
+
+/** The rollout step's arguments: the config naming the app's containers, applied to the running nginx. */
+export function ingressConfigArgs(
+  plan: StackPlan,
+  nginx: docker.Container,
+  app: Pick<App, "containerNames" | "adminListeners">,
+): IngressConfigArgs {
+  const config = nginxConfig(plan, app.containerNames);
+  return {
+    nginx,
+    configDir: plan.paths.nginxConfigDir,
+    config: config.text,
+    configId: config.id,
+    upstreams: app.containerNames,
+    healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
+    targetsFile: plan.paths.scrapeTargetsFile,
+    admins: app.adminListeners,
   };
 }

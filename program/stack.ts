@@ -7,15 +7,15 @@ import { AuditRecord } from "../components/audit";
 import { App } from "../components/app";
 import { NetworkPair } from "../components/network";
 import { IngressConfig } from "../components/ingress-config";
-import { Nginx, NGINX_HEALTH_PATH } from "../components/nginx";
+import { Nginx } from "../components/nginx";
 import { OpaServer } from "../components/opa";
 import { CanaryGate } from "../gates/canary";
 import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
-import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
+import { appArgs, ingressConfigArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
 import { prepareHostFiles } from "./host-files";
-import { appLabels, nginxConfig, type StackPlan } from "./plan";
+import { appLabels, type StackPlan } from "./plan";
 import { runningAdminUrls } from "./running";
 
 /** Declares every resource of the stack; resolves to the outputs that come from resources. */
@@ -85,21 +85,10 @@ export async function declareStack(
 
   // Rotation: once the new containers answer, nginx is reloaded to proxy to them alone; containers that
   // left the program are removed by the engine after this step, each drained first.
-  const config = nginxConfig(plan, app.containerNames);
-  const ingressConfig = new IngressConfig(
-    "ingress-config",
-    {
-      nginx: nginx.container,
-      configDir: paths.nginxConfigDir,
-      config: config.text,
-      configId: config.id,
-      upstreams: app.containerNames,
-      healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
-      targetsFile: paths.scrapeTargetsFile,
-      admins: app.adminListeners,
-    },
-    { dependsOn: [infrastructureGate, app.ready, nginx.ready], provider: dynamicHost },
-  );
+  const ingressConfig = new IngressConfig("ingress-config", ingressConfigArgs(plan, nginx.container, app), {
+    dependsOn: [infrastructureGate, app.ready, nginx.ready],
+    provider: dynamicHost,
+  });
 
   new AuditRecord(
     "audit",

@@ -9,11 +9,17 @@ import * as path from "node:path";
 import { App } from "../../components/app";
 import { NetworkPair } from "../../components/network";
 import { IngressConfig } from "../../components/ingress-config";
-import { Nginx, NGINX_HEALTH_PATH } from "../../components/nginx";
+import { Nginx } from "../../components/nginx";
 import { OpaServer } from "../../components/opa";
-import { appArgs, networkPairArgs, nginxArgs, opaServerArgs } from "../../program/component-args";
+import {
+  appArgs,
+  ingressConfigArgs,
+  networkPairArgs,
+  nginxArgs,
+  opaServerArgs,
+} from "../../program/component-args";
 import { prepareHostFiles } from "../../program/host-files";
-import { loadStackPlan, nginxConfig } from "../../program/plan";
+import { loadStackPlan } from "../../program/plan";
 
 const config = new pulumi.Config("swiftdeploy");
 const plan = loadStackPlan({
@@ -31,21 +37,9 @@ const app = files.appImageHash.then((imageHash) => {
   const app = new App("app", appArgs(plan, networks.publicNetwork.name, plan.mode, imageHash), {
     dependsOn: [opa],
   });
-  const config = nginxConfig(plan, app.containerNames);
-  const ingressConfig = new IngressConfig(
-    "ingress-config",
-    {
-      nginx: nginx.container,
-      configDir: plan.paths.nginxConfigDir,
-      config: config.text,
-      configId: config.id,
-      upstreams: app.containerNames,
-      healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
-      targetsFile: plan.paths.scrapeTargetsFile,
-      admins: app.adminListeners,
-    },
-    { dependsOn: [app.ready, nginx.ready] },
-  );
+  const ingressConfig = new IngressConfig("ingress-config", ingressConfigArgs(plan, nginx.container, app), {
+    dependsOn: [app.ready, nginx.ready],
+  });
   return { app, ingressConfig };
 });
 

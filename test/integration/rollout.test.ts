@@ -3,6 +3,7 @@
 // lets them drain before they stop — so no request fails. Each test drives its own bounded load (keep-alive
 // and new-connection clients) through the stack's 127.0.0.1 ingress and counts failed requests.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoad, type LoadResult } from "../../bench/load";
 import { httpGet, TestProject } from "./support/project";
@@ -10,7 +11,11 @@ import { httpGet, TestProject } from "./support/project";
 let project: TestProject;
 
 beforeAll(async () => {
-  project = await TestProject.create({ name: "rollout" });
+  project = await TestProject.create({
+    name: "rollout",
+    // A short window: the promotion below is judged on the load it runs under.
+    manifest: (t) => t.replace(/observation_window_s: \d+/, "observation_window_s: 5"),
+  });
   await project.up();
 });
 
@@ -118,13 +123,37 @@ describe("a rollout under load", () => {
     const three = await project.containersOf("app");
     expect(three).toHaveLength(3);
     expect(three).toContain(running);
-    expect(await project.adminUrls()).toHaveLength(3);
+    const adminUrls = await project.adminUrls();
+    expect(adminUrls).toHaveLength(3);
+    // Prometheus finds exactly the replicas in rotation where Docker published them.
+    const targets = JSON.parse(fs.readFileSync(project.scrapeTargetsFile, "utf8")) as {
+      targets: string[];
+      labels: Record<string, string>;
+    }[];
+    expect(targets.flatMap((t) => t.targets.map((target) => `http://${target}`)).sort()).toEqual(
+      [...adminUrls].sort(),
+    );
+    expect(targets.map((t) => t.labels.replica).sort()).toEqual(["0", "1", "2"]);
 
     project.editFile("manifest.yaml", (t) => t.replace(/^(\s*replicas:) \d+/m, "$1 1"));
     const down = await underLoad(() => project.up());
     expectNoFailure(down.load);
     expect(await project.containersOf("app")).toEqual([running]);
     expect(await project.containerIds("app")).toHaveLength(1);
+  });
+
+  it("of a mode change (a promotion judged on the load it runs under) loses no request", async () => {
+    await project.stack.setConfig("swiftdeploy:mode", { value: "stable" });
+    try {
+      const { load } = await underLoad(() => project.up());
+      expectNoFailure(load);
+      expect(JSON.parse((await httpGet(`${project.publicUrl}/`)).body).mode).toBe("stable");
+    } finally {
+      await project.stack.setConfig("swiftdeploy:mode", { value: "canary" });
+    }
+    const { load } = await underLoad(() => project.up());
+    expectNoFailure(load);
+    expect(JSON.parse((await httpGet(`${project.publicUrl}/`)).body).mode).toBe("canary");
   });
 
   it("with a config nginx -t refuses fails pulumi up with nginx's message, and nginx keeps serving the old one", async () => {

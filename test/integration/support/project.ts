@@ -109,6 +109,11 @@ export class TestProject {
     return path.join(this.dir, ".swiftdeploy", this.stackName, "history.jsonl");
   }
 
+  /** The Prometheus file_sd file the stack writes. */
+  get scrapeTargetsFile(): string {
+    return path.join(this.dir, ".swiftdeploy", this.stackName, "prometheus", "app-targets.json");
+  }
+
   get opaSocket(): string {
     return path.join(this.dir, ".swiftdeploy", this.stackName, "opa", "opa.sock");
   }

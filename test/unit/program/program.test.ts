@@ -343,15 +343,20 @@ describe("the program with the shipped manifest on stack unittest", () => {
     );
   });
 
-  /** The app's arguments as the program builds them for stack unittest (mode from the config). */
-  function unittestAppArgs(): AppArgs {
-    const plan = planStack({
+  /** The plan of stack unittest with the shipped manifest, as the program derives it. */
+  function unittestPlan() {
+    return planStack({
       project: PROJECT,
       stack: STACK,
       mode: "canary",
       manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
       projectDir,
     });
+  }
+
+  /** The app's arguments as the program builds them for stack unittest (mode from the config). */
+  function unittestAppArgs(): AppArgs {
+    const plan = unittestPlan();
     return appArgs(plan, "swiftdeploy-unittest-net", "canary", serviceHash());
   }
 
@@ -442,13 +447,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
 
   it("applies the rendered config, naming the app's containers, through the rollout step once they are ready", async () => {
     const step = resource(run, "ingress-config");
-    const plan = planStack({
-      project: PROJECT,
-      stack: STACK,
-      mode: "canary",
-      manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
-      projectDir,
-    });
+    const plan = unittestPlan();
     const names = appContainers(run).map((c) => c.inputs.name);
     const config = nginxConfig(plan, names);
     expect(step.inputs).toMatchObject({
