@@ -50,7 +50,7 @@ function changesTable(runs: ChangeRun[]): string {
   return (
     `Changes under load (4 keep-alive + 4 new-connection clients through the ingress):\n${table.toString()}\n` +
     `Resent after a kept-alive connection closed under them before any answer (RFC 9112 §9.3.1; nginx closes ` +
-    `idle connections when it reloads): ${resent} over all SwiftDeploy changes; counted apart, never as successes.`
+    `idle connections when it reloads): ${resent} over all SwiftDeploy changes; each resent once, a request that then failed still counts as failed.`
   );
 }
 
