@@ -1,4 +1,4 @@
-// SwiftDeploy: manifest.yaml -> networks, OPA, infrastructure gate, canary gate, app, nginx.
+// SwiftDeploy: manifest.yaml -> networks, OPA, infrastructure gate, canary gate, app sets, nginx.
 // The entry point: it validates the config and the manifest, registers the providers (the process the gates
 // and readiness probes run in, Docker, Command), and then loads the stack's wiring (program/stack.ts). Their
 // plugins take up to ~0.5 s to start, and loading the Pulumi SDK, the providers' SDKs and the components
@@ -31,8 +31,20 @@ const stack = afterRegistrationsSent()
 
 export const publicUrl = plan.publicUrl;
 export const adminUrls = output(stack.then((s) => s.adminUrls));
+/** Each admin URL with its labels: `set` (stable or canary), `version`, `replica`, ... */
+export const adminTargets = output(stack.then((s) => s.adminTargets));
 export const opaSocket = plan.paths.opaSocket;
+/** The mode the stack runs: canary while a canary set runs (the config's mode may ask for another). */
 export const mode = output(stack.then((s) => s.mode));
+/** The release state (program/release.ts): the next update plans from it. */
+export const release = output(stack.then((s) => s.release));
+/** The stable version (null until a version first becomes stable) and the canary's (null when none runs). */
+export const stableVersion = release.apply((r) => r.stable?.version ?? null);
+export const canaryVersion = release.apply((r) => r.canary?.version ?? null);
+/** Percent of requests to the canary while two sets run; null with one set. */
+export const canaryWeight = output(stack.then((s) => s.weight));
+/** The last promotion's verdict (null until one was judged). */
+export const canaryVerdict = output(stack.then((s) => s.canaryVerdict));
 export const historyFile = plan.paths.historyFile;
 export const infrastructureVerdict = output(stack.then((s) => s.infrastructureVerdict));
 

@@ -98,16 +98,16 @@ export function renderComposeFile(plan: StackPlan, images: ComposeImages, user: 
  * replica answers to, looked up by Docker's DNS per request (so a recreated container is found again).
  */
 function composeNginxConfig(plan: StackPlan): string {
-  const { text } = nginxConfig(plan, [APP_NETWORK_ALIAS]);
+  const { text } = nginxConfig(plan, [{ set: plan.mode, servers: [APP_NETWORK_ALIAS] }], null);
   const withResolver = text.replace(
-    /  upstream app \{[^}]*\}\n/,
+    /  upstream app_\w+ \{[^}]*\}\n/,
     "  resolver 127.0.0.11 valid=1s ipv6=off;\n",
   );
   const port = plan.manifest.app.port;
   const replicas = plan.manifest.app.replicas;
   return withResolver
     .replace(
-      "proxy_pass http://app;",
+      "proxy_pass http://app_$swiftdeploy_set;",
       `set $app_upstream http://${APP_NETWORK_ALIAS}:${port};\n      proxy_pass $app_upstream;`,
     )
     .replace(/proxy_next_upstream_tries \d+;/, `proxy_next_upstream_tries ${replicas + 1};`);

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { appEnvironment } from "../lib/app-environment";
-import type { Mode } from "../lib/modes";
+import type { AppSet } from "../lib/release-state";
 import type { AdminListener } from "./ingress-config-provider";
 import { limitPids } from "./pids-limit";
 import { Readiness } from "./readiness";
@@ -11,14 +11,14 @@ import { APP_LOCKDOWN, lockedDown, SUPERVISED_OPTIONS, supervised } from "./supe
 export interface AppArgs {
   /** Docker name of replica i of a generation. */
   containerName: (generation: string, replica: number) => string;
-  /** Labels every container carries (stack, role), for Docker's filters and the gates. */
+  /** Labels every container carries (stack, role, set, version), for Docker's filters and the gates. */
   labels: Record<string, string>;
-  /** Image name with the version's tag, e.g. swiftdeploy-dev/swiftdeploy-app:1.0.0. */
-  imageName: string;
-  /** The service folder (Dockerfile + bundled dist/server.js). */
-  buildContext: string;
-  /** Hash of the bundle and Dockerfile: the image is tagged with it, a change builds a new image. */
-  imageHash: string;
+  /** The set these containers form: stable, or the canary beside it. Their APP_MODE says it. */
+  set: AppSet;
+  /** The image's full tag, <repository>:<version>-<content hash> (the release records it). */
+  image: string;
+  /** The image resource's id: the containers depend on it. */
+  imageId: pulumi.Input<string>;
   replicas: number;
   /** The public network shared with nginx (its name as the network resource outputs it: a dependency). */
   publicNetwork: pulumi.Input<string>;
@@ -28,10 +28,6 @@ export interface AppArgs {
   port: number;
   /** The admin listener's port inside the container; Docker picks its host port on 127.0.0.1. */
   adminPort: number;
-  /** The mode the containers run: the canary gate's output (it changes only once the gate allowed it). */
-  mode: pulumi.Input<Mode>;
-  /** The mode the stack config asks for, for the generation: the gate lets through this one or none. */
-  plannedMode: Mode;
   serviceName: string;
   version: string;
   chaosEnabled: boolean;
@@ -42,11 +38,11 @@ export interface AppArgs {
 }
 
 /**
- * The app: an image built from service/ and one container per replica on the public network. Containers
- * are named by generation: a change starts a new generation beside the running one (scaling adds or
- * removes replicas of it), which nginx keeps serving until the new containers are ready and rotated in
- * (components/ingress-config.ts); containers that left the program are removed by the engine last, each
- * drained by a stop grace (components/supervised.ts).
+ * One set of the app (stable or canary): one container per replica on the public network, running the
+ * set's image (components/app-image.ts). Containers are named by generation: a change starts a new
+ * generation beside the running one (scaling adds or removes replicas of it), which nginx keeps serving
+ * until the new containers are ready and rotated in (components/ingress-config.ts); containers that left
+ * the program are removed by the engine last, each drained by a stop grace (components/supervised.ts).
  */
 export class App extends pulumi.ComponentResource {
   public readonly containers: docker.Container[];
@@ -54,7 +50,7 @@ export class App extends pulumi.ComponentResource {
   public readonly generation: string;
   /** The containers' Docker names: nginx proxies to them by name once they are ready. */
   public readonly containerNames: string[];
-  public readonly image: docker.RemoteImage;
+  public readonly set: AppSet;
   /**
    * Each replica's admin listener: the container port Docker publishes on 127.0.0.1, at a host port it picks
    * again at every restart, so whoever needs the URL asks the engine (components/ingress-config.ts writes
@@ -66,18 +62,7 @@ export class App extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("swiftdeploy:index:App", name, {}, opts);
-
-    // One image resource per build, tagged <version>-<content hash>: a new build is a new resource, and the
-    // old one (after the containers that use it) is removed only at the end.
-    const tag = appImageTag(args);
-    this.image = new docker.RemoteImage(
-      // Named after its whole tag: an input that changed in place would replace the image, and with it,
-      // first, every container that runs it.
-      `${name}-image-${tag.slice(tag.lastIndexOf(":") + 1)}`,
-      { name: tag, build: { context: args.buildContext } },
-      { parent: this },
-    );
-
+    this.set = args.set;
     this.generation = appGeneration(args);
     const labels = { ...args.labels, "swiftdeploy.generation": this.generation };
     this.containerNames = Array.from({ length: args.replicas }, (_, i) =>
@@ -90,8 +75,8 @@ export class App extends pulumi.ComponentResource {
         {
           name: this.containerNames[replica],
           ...containerSpec(args, {
-            image: this.image.imageId,
-            envs: containerEnvironment(args),
+            image: args.imageId,
+            envs: appEnvironment(environmentOf(args)),
             network: args.publicNetwork,
             labels: replicaLabels,
           }),
@@ -122,7 +107,7 @@ export class App extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.registerOutputs({ image: this.image.name, containers: this.containerNames });
+    this.registerOutputs({ image: args.image, containers: this.containerNames });
   }
 }
 
@@ -136,7 +121,7 @@ interface SpecParts {
 
 /**
  * Every input of an app container but its name. The containers are declared from it, and their generation
- * is a hash of it (with plain values for the image, environment and network), so no input can change
+ * is a hash of it (with plain values for the image and network), so no input can change
  * without starting a new generation: a container whose inputs changed under the same name would be
  * replaced in place, and having an explicit name, removed first.
  */
@@ -155,14 +140,14 @@ function containerSpec(args: AppArgs, parts: SpecParts) {
 
 /**
  * The generation of the app's containers: 8 hex digits of a hash of their spec, the image by its tag
- * (<version>-<content hash>), the environment with the mode the config asks for. Not the replica count:
- * scaling adds or removes replicas of the running generation. Its pids limit (components/pids-limit.ts)
- * is in the spec too.
+ * (<version>-<content hash>), the environment with the set's mode, the labels with the set and version.
+ * Not the replica count: scaling adds or removes replicas of the running generation. Its pids limit
+ * (components/pids-limit.ts) is in the spec too.
  */
 export function appGeneration(args: AppArgs): string {
   const spec = containerSpec(args, {
-    image: appImageTag(args),
-    envs: appEnvironment(environmentOf(args, args.plannedMode)),
+    image: args.image,
+    envs: appEnvironment(environmentOf(args)),
     network: args.publicNetworkName,
     labels: args.labels,
   });
@@ -170,11 +155,6 @@ export function appGeneration(args: AppArgs): string {
     .update(JSON.stringify({ spec, pidsLimit: args.pidsLimit }))
     .digest("hex")
     .slice(0, 8);
-}
-
-/** The app image's tag: the version's, and the content hash of the bundle and Dockerfile. */
-function appImageTag(args: AppArgs): string {
-  return `${args.imageName}-${args.imageHash.slice(0, 8)}`;
 }
 
 /** Docker's labels as Prometheus label names (no dots): swiftdeploy.stack → stack. */
@@ -187,16 +167,12 @@ function prometheusLabels(labels: Record<string, string>): Record<string, string
   );
 }
 
-/** The service's environment (service/config.ts validates it at start), in the mode the gate let through. */
-function containerEnvironment(args: AppArgs): pulumi.Output<string[]> {
-  return pulumi.output(args.mode).apply((mode) => appEnvironment(environmentOf(args, mode)));
-}
-
-function environmentOf(args: AppArgs, mode: Mode) {
+/** The service's environment (service/config.ts validates it at start): its mode is its set. */
+function environmentOf(args: AppArgs) {
   return {
     serviceName: args.serviceName,
     version: args.version,
-    mode,
+    mode: args.set,
     appPort: args.port,
     adminPort: args.adminPort,
     chaosEnabled: args.chaosEnabled,

@@ -18,9 +18,10 @@ import {
   workers,
   writeAtomically,
   type AdminListener,
+  type AdminTarget,
 } from "./nginx-control";
 
-export type { AdminListener, ScrapeTargetGroup } from "./nginx-control";
+export type { AdminListener, AdminTarget, ScrapeTargetGroup } from "./nginx-control";
 
 /** Where the host folder is mounted in the nginx container (components/images/nginx/nginx-start.sh). */
 export const CONFIG_DIR_IN_CONTAINER = "/etc/nginx/swiftdeploy";
@@ -54,6 +55,8 @@ interface IngressConfigOutputs extends IngressConfigInputs {
   addresses: string[];
   /** The admin listeners' URLs on the host, as Docker published them when the step last ran. */
   adminUrls: string[];
+  /** The same with each listener's labels (set, version, replica): the dashboard tells the sets apart by them. */
+  adminTargets: AdminTarget[];
   /** How long the reload took to show, in ms. */
   reloadMs: number;
 }
@@ -136,9 +139,9 @@ export async function applyIngressConfig(inputs: IngressConfigInputs): Promise<I
     if (previous !== null) writeAtomically(live, previous);
     throw err;
   }
-  const { adminUrls, targetsText } = await liveTargets(inputs.admins);
+  const { adminUrls, adminTargets, targetsText } = await liveTargets(inputs.admins);
   writeAtomically(inputs.targetsFile, targetsText);
-  return { ...inputs, addresses, adminUrls, reloadMs };
+  return { ...inputs, addresses, adminUrls, adminTargets, reloadMs };
 }
 
 const COMPARED = [

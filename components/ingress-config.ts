@@ -7,7 +7,7 @@ import type * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { PROXY_READ_TIMEOUT_S } from "../lib/drain";
-import type { IngressConfigInputs } from "./ingress-config-provider";
+import type { AdminTarget, IngressConfigInputs } from "./ingress-config-provider";
 import { HostedResource, providerSource } from "./providers";
 
 /** The provider module beside this resource, bundled for the dynamic-provider host. */
@@ -33,6 +33,8 @@ export class IngressConfig extends HostedResource {
   declare public readonly reloadMs: pulumi.Output<number>;
   /** The admin listeners in rotation on the host, as Docker published them when the step last ran. */
   declare public readonly adminUrls: pulumi.Output<string[]>;
+  /** The same with each listener's labels (set, version, replica). */
+  declare public readonly adminTargets: pulumi.Output<AdminTarget[]>;
 
   constructor(name: string, args: IngressConfigArgs, opts?: pulumi.CustomResourceOptions) {
     const { nginx, ...rest } = args;
@@ -47,7 +49,7 @@ export class IngressConfig extends HostedResource {
       "IngressConfig",
       INGRESS_CONFIG_PROVIDER,
       name,
-      { ...inputs, reloadMs: undefined, adminUrls: undefined, addresses: undefined },
+      { ...inputs, reloadMs: undefined, adminUrls: undefined, adminTargets: undefined, addresses: undefined },
       opts,
     );
   }

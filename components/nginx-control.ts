@@ -14,6 +14,12 @@ export interface ScrapeTargetGroup {
   labels: Record<string, string>;
 }
 
+/** An admin listener in rotation as the host reaches it, with its Prometheus labels (set, version, replica, ...). */
+export interface AdminTarget {
+  url: string;
+  labels: Record<string, string>;
+}
+
 /** An app container's admin listener: the container port Docker publishes on 127.0.0.1, and its labels. */
 export interface AdminListener {
   container: string;
@@ -114,7 +120,7 @@ export function withAddresses(config: string, upstreams: string[], addresses: st
  */
 export async function liveTargets(
   admins: AdminListener[],
-): Promise<{ adminUrls: string[]; targetsText: string }> {
+): Promise<{ adminUrls: string[]; adminTargets: AdminTarget[]; targetsText: string }> {
   const found = await Promise.all(admins.map((a) => publishedPort(a.container, a.port)));
   const live = admins.flatMap((a, i) =>
     found[i].hostPort === null ? [] : [{ ...a, hostPort: found[i].hostPort }],
@@ -125,6 +131,7 @@ export async function liveTargets(
   }));
   return {
     adminUrls: live.map((a) => `http://127.0.0.1:${a.hostPort}`),
+    adminTargets: live.map((a) => ({ url: `http://127.0.0.1:${a.hostPort}`, labels: a.labels })),
     targetsText: `${JSON.stringify(groups, null, 2)}\n`,
   };
 }

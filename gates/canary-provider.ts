@@ -1,21 +1,43 @@
-// The canary gate's provider, run in the dynamic-provider host (components/providers.ts bundles this module with
-// esbuild into the gate's __provider). When the stack's mode goes from canary to stable it scrapes every
-// replica's admin /metrics at the start and the end of the observation window, computes error rate and P99
-// of the public traffic in between, and asks OPA. No runtime import of @pulumi/pulumi: the host would load
-// the whole SDK for it.
+// The canary gate's provider, run in the dynamic-provider host (components/providers.ts bundles this module
+// with esbuild into the gate's __provider). It guards every move of the release state (program/release.ts):
+// a promotion is judged by swiftdeploy.canary over one observation window of both sets' traffic (the
+// canary against stable, or alone when there is no baseline); a release that skips the canary and a
+// rollback are decided by swiftdeploy.release; starting, changing or aborting a canary needs no decision.
+// Every move is recorded in history.jsonl. The gate keeps the release state it let through: a denial or a
+// failure leaves it (and every set, which depends on the gate) as it was. No runtime import of
+// @pulumi/pulumi: the host would load the whole SDK for it.
 import type * as pulumi from "@pulumi/pulumi";
 import { appendHistory } from "../lib/history";
-import { canaryFacts, windowStats, type TrafficSample } from "../lib/metrics";
+import type { ReleaseEvent } from "../lib/history-events";
+import { setFacts, windowStats, type TrafficSample } from "../lib/metrics";
 import type { Mode } from "../lib/modes";
+import {
+  EMPTY_RELEASE_STATE,
+  releaseStateOf,
+  sameRelease,
+  type ReleaseAction,
+  type ReleaseState,
+} from "../lib/release-state";
 import { ScrapeError, scrapeTraffic } from "../lib/scrape";
-import type { CanaryFacts, PolicyCheck } from "../lib/types";
+import type { CanaryFacts, PolicyCheck, ReleaseFacts } from "../lib/types";
 import { decideGate, type GateTarget } from "./decide";
 
+/** The move the program planned (program/release.ts ReleasePlan, as plain data). */
+export interface ReleaseMove {
+  action: ReleaseAction;
+  from: ReleaseState;
+  to: ReleaseState;
+  judgement: "canary" | "release" | null;
+  /** Percent of requests to the canary while two sets run; null with one set. */
+  weight: number | null;
+  runningMode: Mode;
+  reason: string | null;
+}
+
 export interface CanaryGateInputs extends GateTarget {
-  /** The mode the stack config asks for. */
-  mode: Mode;
-  /** The replicas' admin listeners on 127.0.0.1, e.g. http://127.0.0.1:9100. */
-  adminUrls: string[];
+  move: ReleaseMove;
+  /** The running sets' admin listeners on 127.0.0.1 (found by label when the program started). */
+  observed: { stable: string[]; canary: string[] };
   /** Length of the observation window in seconds. */
   windowSeconds: number;
 }
@@ -25,11 +47,21 @@ export interface CanaryVerdict {
   allow: boolean;
   violations: string[];
   checks: PolicyCheck[];
+  notes: string[];
   decisionId: string | null;
   facts: CanaryFacts;
   checkedAt: string;
   /** Time spent beyond the observation window (scrapes, math, OPA), in ms. */
   overheadMs: number;
+}
+
+export interface CanaryGateOutputs extends CanaryGateInputs {
+  /** The release state the gate let through (the stack exports it; the next update plans from it). */
+  state: ReleaseState;
+  /** The mode the stack runs: canary while a canary set runs. */
+  mode: Mode;
+  /** The last promotion's verdict (null until one was judged). */
+  verdict: CanaryVerdict | null;
 }
 
 /** What `pulumi up` says when a replica's /metrics cannot be used. */
@@ -46,16 +78,37 @@ function scrapeFailureMessage(err: ScrapeError): string {
   }
 }
 
-const PROMOTION = { type: "mode_change", from: "canary", to: "stable" } as const;
+/** The release event of a move, allowed or refused. */
+function releaseEvent(
+  inputs: CanaryGateInputs,
+  allowed: boolean,
+  extra: { decision_id?: string | null; reason?: string },
+): ReleaseEvent & { stack: string } {
+  const { move } = inputs;
+  const version = move.to.canary?.version ?? move.to.stable?.version ?? "";
+  return {
+    stack: inputs.stack,
+    type: "release",
+    action: move.action as ReleaseEvent["action"],
+    allowed,
+    version: move.action === "canary_aborted" ? (move.from.canary?.version ?? version) : version,
+    stable_version: move.from.stable?.version ?? null,
+    canary_version: move.from.canary?.version ?? null,
+    to_stable: move.to.stable?.version ?? null,
+    to_canary: move.to.canary?.version ?? null,
+    weight: move.weight,
+    judgement: move.judgement,
+    ...(move.reason === null ? {} : { reason: move.reason }),
+    ...extra,
+  };
+}
 
 /**
- * Every replica's traffic at one end of the window. A replica that cannot be scraped refuses the promotion:
- * the failure and the refusal are recorded, then thrown with a message that names the replica.
+ * Every listed replica's traffic at one end of the window. A replica that cannot be scraped refuses the
+ * promotion: the failure and the refusal are recorded, then thrown with a message that names the replica.
  */
-async function scrapeAll(inputs: CanaryGateInputs, at: "window_start" | "window_end") {
-  const results = await Promise.allSettled(
-    inputs.adminUrls.map((url) => scrapeTraffic(url, inputs.timeoutMs)),
-  );
+async function scrapeAll(inputs: CanaryGateInputs, urls: string[], at: "window_start" | "window_end") {
+  const results = await Promise.allSettled(urls.map((url) => scrapeTraffic(url, inputs.timeoutMs)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<TrafficSample>).value);
   const err: unknown = failed.reason;
@@ -75,21 +128,50 @@ async function scrapeAll(inputs: CanaryGateInputs, at: "window_start" | "window_
     });
   }
   const message = scrapeFailureMessage(err);
-  appendHistory(inputs.historyFile, { stack: inputs.stack, ...PROMOTION, allowed: false, reason: message });
+  appendHistory(inputs.historyFile, releaseEvent(inputs, false, { reason: message }));
   throw new Error(message);
 }
 
-/** Observes one window of traffic on every replica and asks OPA; throws on denial or failure. */
+/** How to go on after a refused promotion: printed under OPA's violations. */
+function refusalAdvice(move: ReleaseMove): string {
+  const canary = move.from.canary?.version ?? "the canary";
+  const stable = move.from.stable?.version;
+  const abort =
+    stable === undefined
+      ? ""
+      : `; to abort, set service.version back to ${stable} (mode canary) and run \`pulumi up\``;
+  return `Nothing changed: ${canary} keeps running as the canary. To retry, run \`pulumi up\` again (a new window is observed)${abort}.`;
+}
+
+/**
+ * Observes one window of traffic on both sets (the canary alone without a baseline) and asks OPA; throws
+ * on denial or failure.
+ */
 async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> {
+  const { move, observed } = inputs;
+  const canaryVersion = move.from.canary?.version;
+  if (canaryVersion === undefined || observed.canary.length === 0) {
+    const reason = `[CANARY] no running canary container to observe (expected ${canaryVersion ?? "a canary"}); run \`pulumi up\` in mode canary first`;
+    appendHistory(inputs.historyFile, releaseEvent(inputs, false, { reason }));
+    throw new Error(reason);
+  }
+  const baseline = move.from.stable === null ? [] : observed.stable;
+  const urls = [...observed.canary, ...baseline];
   const started = Date.now();
-  const startSamples = await scrapeAll(inputs, "window_start");
+  const startSamples = await scrapeAll(inputs, urls, "window_start");
   const afterStart = Date.now();
   await new Promise((resolve) => setTimeout(resolve, inputs.windowSeconds * 1000));
   const windowEnd = Date.now();
-  const endSamples = await scrapeAll(inputs, "window_end");
-  const stats = windowStats(startSamples.map((start, i) => ({ start, end: endSamples[i] })));
-  const facts = canaryFacts({ ...stats, windowSeconds: inputs.windowSeconds });
-  const promotion = { stack: inputs.stack, ...PROMOTION };
+  const endSamples = await scrapeAll(inputs, urls, "window_end");
+  const pairs = startSamples.map((start, i) => ({ start, end: endSamples[i] }));
+  const canaryStats = windowStats(pairs.slice(0, observed.canary.length));
+  const facts: CanaryFacts = {
+    window_seconds: canaryStats.windowSeconds,
+    canary: setFacts(canaryVersion, canaryStats),
+  };
+  if (move.from.stable !== null && baseline.length > 0) {
+    facts.stable = setFacts(move.from.stable.version, windowStats(pairs.slice(observed.canary.length)));
+  }
   let overheadMs = 0;
   const verdict = await decideGate(inputs, "canary", facts, {
     startedAt: started,
@@ -97,17 +179,22 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
       overheadMs = afterStart - started + (Date.now() - windowEnd);
       return { overhead_ms: overheadMs };
     },
+    advice: refusalAdvice(move),
     onRefused: (reason, decisionId) =>
-      appendHistory(inputs.historyFile, {
-        ...promotion,
-        allowed: false,
-        reason,
-        ...(decisionId === null ? {} : { decision_id: decisionId }),
-      }),
+      appendHistory(
+        inputs.historyFile,
+        releaseEvent(inputs, false, {
+          reason,
+          ...(decisionId === null ? {} : { decision_id: decisionId }),
+        }),
+      ),
   });
-  appendHistory(inputs.historyFile, { ...promotion, allowed: true, decision_id: verdict.decisionId });
+  appendHistory(inputs.historyFile, releaseEvent(inputs, true, { decision_id: verdict.decisionId }));
   return {
-    ...verdict.decision,
+    allow: verdict.decision.allow,
+    violations: verdict.decision.violations,
+    checks: verdict.decision.checks,
+    notes: verdict.decision.notes ?? [],
     decisionId: verdict.decisionId,
     facts,
     checkedAt: new Date().toISOString(),
@@ -115,36 +202,78 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
   };
 }
 
+/** A release without the canary judgement (a version never canaried, a rollback): swiftdeploy.release decides. */
+async function decideRelease(inputs: CanaryGateInputs): Promise<void> {
+  const { move } = inputs;
+  const facts: ReleaseFacts = {
+    action: move.action === "rolled_back" ? "rollback" : "unjudged",
+    version: move.to.stable?.version ?? "",
+    stable_version: move.from.stable?.version ?? null,
+    retained_versions: move.from.retained.map((r) => r.version),
+  };
+  const verdict = await decideGate(inputs, "release", facts, {
+    advice: "Nothing changed.",
+    onRefused: (reason, decisionId) =>
+      appendHistory(
+        inputs.historyFile,
+        releaseEvent(inputs, false, {
+          reason,
+          ...(decisionId === null ? {} : { decision_id: decisionId }),
+        }),
+      ),
+  });
+  appendHistory(inputs.historyFile, releaseEvent(inputs, true, { decision_id: verdict.decisionId }));
+}
+
+/** The message when the stack's last outputs and the gate's record name different releases. */
+function mismatchMessage(recorded: ReleaseState, move: ReleaseMove): string {
+  const describe = (s: ReleaseState) =>
+    `stable ${s.stable?.version ?? "none"}, canary ${s.canary?.version ?? "none"}`;
+  return (
+    `[RELEASE] the stack's last outputs (${describe(move.from)}) and the canary gate's record ` +
+    `(${describe(recorded)}) disagree: an earlier \`pulumi up\` stopped after the gate let a release ` +
+    `through. Finish that release: set service.version to ${recorded.canary?.version ?? recorded.stable?.version ?? "its version"} ` +
+    `(mode ${recorded.canary === null ? "stable" : "canary"}) and run \`pulumi up\`.`
+  );
+}
+
+/** Carries out the move from the gate's record: a decision where one is needed, an event, the new record. */
+async function move(
+  recordedValue: unknown,
+  inputs: CanaryGateInputs,
+  lastVerdict: CanaryVerdict | null,
+): Promise<CanaryGateOutputs> {
+  const recorded = releaseStateOf(recordedValue);
+  const { move } = inputs;
+  const outs = (verdict: CanaryVerdict | null): CanaryGateOutputs => ({
+    ...inputs,
+    state: move.to,
+    mode: move.runningMode,
+    verdict,
+  });
+  // Already let through (an update that stopped after the gate, run again): carry on without a new decision.
+  if (sameRelease(recorded, move.to)) return outs(lastVerdict);
+  if (!sameRelease(recorded, move.from)) throw new Error(mismatchMessage(recorded, move));
+  if (move.judgement === "canary") return outs(await judgePromotion(inputs));
+  if (move.judgement === "release") await decideRelease(inputs);
+  else if (move.action !== "none") appendHistory(inputs.historyFile, releaseEvent(inputs, true, {}));
+  return outs(lastVerdict);
+}
+
 export const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
-  // Only a change of mode can call for a decision. The other inputs say where to scrape and ask and for how
-  // long; update reads them fresh from `news` when a decision comes, so they alone change nothing (the
-  // replicas' admin URLs move with every app generation, and a no-op `pulumi up` must stay one).
-  async diff(_id: string, olds: CanaryGateInputs, news: CanaryGateInputs) {
-    return { changes: olds.mode !== news.mode };
+  // Only a move of the release state calls for a decision (or the tag service/ builds to, which the record
+  // keeps). The other inputs say where to scrape and ask and for how long; they alone change nothing (the
+  // replicas' admin URLs move with every restart, and a no-op `pulumi up` must stay one).
+  async diff(_id: string, olds: Partial<CanaryGateOutputs>, news: CanaryGateInputs) {
+    const recorded = releaseStateOf(olds.state);
+    return {
+      changes: !sameRelease(recorded, news.move.to) || recorded.built !== news.move.to.built,
+    };
   },
-  // The first deploy has no canary to judge, whichever mode it starts in.
   async create(inputs: CanaryGateInputs) {
-    return { id: "canary-gate", outs: { ...inputs, verdict: null } };
+    return { id: "canary-gate", outs: await move(EMPTY_RELEASE_STATE, inputs, null) };
   },
-  async update(
-    _id: string,
-    olds: CanaryGateInputs & { verdict?: CanaryVerdict | null },
-    news: CanaryGateInputs,
-  ) {
-    if (olds.mode === "canary" && news.mode === "stable") {
-      return { outs: { ...news, verdict: await judgePromotion(news) } };
-    }
-    if (olds.mode !== news.mode) {
-      // Going back to canary (a new version to try) needs no gate; it is recorded all the same.
-      appendHistory(news.historyFile, {
-        stack: news.stack,
-        type: "mode_change",
-        from: olds.mode,
-        to: news.mode,
-        allowed: true,
-        reason: "no gate guards this direction",
-      });
-    }
-    return { outs: { ...news, verdict: olds.verdict ?? null } };
+  async update(_id: string, olds: Partial<CanaryGateOutputs>, news: CanaryGateInputs) {
+    return { outs: await move(olds.state, news, olds.verdict ?? null) };
   },
 };

@@ -24,6 +24,8 @@ export interface DecideOptions {
   extraFields?: () => Pick<GateEvent, "overhead_ms">;
   /** Records what a refusal means for this gate; `reason` is the message `pulumi up` fails with. */
   onRefused: (reason: string, decisionId: string | null) => void;
+  /** What to do next, printed under OPA's violations when it denies. */
+  advice?: string;
 }
 
 /** Asks OPA at the gate's decision path; returns an allowing verdict or throws after recording. */
@@ -70,7 +72,7 @@ export async function decideGate(
     duration_ms: opts.startedAt === undefined ? verdict.durationMs : Date.now() - opts.startedAt,
   });
   if (!verdict.decision.allow) {
-    const denied = new PolicyDeniedError(gate, verdict);
+    const denied = new PolicyDeniedError(gate, verdict, opts.advice);
     opts.onRefused(denied.message, verdict.decisionId);
     throw denied;
   }

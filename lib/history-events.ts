@@ -2,6 +2,7 @@
 // them through appendHistory (lib/history.ts); the audit report reads them (tools/audit/events.ts). Extend,
 // never break: a field once written keeps its name and meaning.
 import type { Mode } from "./modes";
+import type { ReleaseAction } from "./release-state";
 import type { OpaFailureKind } from "./opa";
 import type { ScrapeFailureKind } from "./scrape";
 import type { GateName, PolicyDecision } from "./types";
@@ -39,7 +40,10 @@ export interface DeployFailedEvent {
   reason: string;
 }
 
-/** A change of the app's mode, allowed or refused. */
+/**
+ * A change of the app's mode, allowed or refused. Written until the two-set release model; since then a
+ * move between releases is a `release` event (a promotion is `release` with action canary_promoted).
+ */
 export interface ModeChangeEvent {
   type: "mode_change";
   from: Mode;
@@ -47,6 +51,30 @@ export interface ModeChangeEvent {
   allowed: boolean;
   reason?: string;
   decision_id?: string | null;
+}
+
+/**
+ * A move of the release state (lib/release-state.ts), allowed or refused: a canary started, changed, aborted
+ * or promoted, a version released without the canary judgement, a rollback. Versions are the ones before
+ * the move (`stable_version`, `canary_version`) and after it (`to_stable`, `to_canary`).
+ */
+export interface ReleaseEvent {
+  type: "release";
+  action: Exclude<ReleaseAction, "none">;
+  allowed: boolean;
+  /** The version the move is about: the canary's, or the one that becomes stable. */
+  version: string;
+  stable_version: string | null;
+  canary_version: string | null;
+  to_stable: string | null;
+  to_canary: string | null;
+  /** Percent of requests to the canary while two sets run; null with one set. */
+  weight: number | null;
+  /** Which policy decided: the canary judgement, the release rule, or none. */
+  judgement: "canary" | "release" | null;
+  decision_id?: string | null;
+  /** Why (a refusal's message, "first deploy", "rollback from 1.0.1", ...). */
+  reason?: string;
 }
 
 /** One dashboard refresh: the replicas' public traffic over the interval since the last one. */
@@ -65,7 +93,7 @@ export interface ScrapeEvent {
 
 /**
  * A replica's /metrics that the canary gate could not use, so the promotion was refused before OPA was
- * asked (the refusal itself is the mode_change event that follows).
+ * asked (the refusal itself is the release event that follows).
  */
 export interface ScrapeFailedEvent {
   type: "scrape_failed";
@@ -91,6 +119,7 @@ export type HistoryEventBody =
   | DeployEvent
   | DeployFailedEvent
   | ModeChangeEvent
+  | ReleaseEvent
   | ScrapeEvent
   | ScrapeFailedEvent
   | TeardownEvent;
@@ -102,6 +131,7 @@ const EVERY_TYPE: Record<HistoryEventType, true> = {
   deploy: true,
   deploy_failed: true,
   mode_change: true,
+  release: true,
   scrape: true,
   scrape_failed: true,
   teardown: true,

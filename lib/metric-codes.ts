@@ -36,3 +36,6 @@ function describeCodes(codes: Record<string, number>): string {
     .map(([name, code]) => `${code} ${name}`)
     .join(", ");
 }
+
+/** The `path` label of every request no route matched (the app's metrics): unknown URLs must not grow the series count, and never count as a set's traffic. */
+export const UNMATCHED_PATH = "unmatched";

@@ -1,7 +1,8 @@
-// Error rate and P99 of the app's public traffic over a window, from counter and bucket deltas between two
+// Error rate and P99 of the app's public matched traffic over a window, from counter and bucket deltas between two
 // scrapes, as Prometheus' rate() and histogram_quantile() compute them. Pure functions: the canary gate, the
 // dashboard and the tests share them.
-import type { CanaryFacts } from "./types";
+import { UNMATCHED_PATH } from "./metric-codes";
+import type { SetFacts } from "./types";
 
 export interface Bucket {
   /** Upper bound in seconds; the last bucket is +Inf. */
@@ -130,19 +131,23 @@ export function histogramQuantile(q: number, buckets: Bucket[]): number | null {
   return lower + (sorted[b].le - lower) * (rank / inBucket);
 }
 
-/** The `input` of swiftdeploy.canary: error % with 2 decimals, P99 in whole ms (0 when there was no traffic). */
-export function canaryFacts(stats: WindowStats): CanaryFacts {
+/** One set's part of swiftdeploy.canary's input: error % with 2 decimals, P99 in whole ms (0 without traffic). */
+export function setFacts(version: string, stats: WindowStats): SetFacts {
   return {
+    version,
+    requests: stats.requests,
+    errors: stats.errors,
     error_rate_percent: Math.round(stats.errorRatePercent * 100) / 100,
     p99_latency_ms: stats.p99LatencyMs === null ? 0 : Math.round(stats.p99LatencyMs),
-    requests: stats.requests,
-    window_seconds: stats.windowSeconds,
   };
 }
 
-/** Healthchecks and the admin routes never count as public traffic (DESIGN.md, "Interfaces"). */
+/**
+ * Public matched routes only: healthchecks, the admin routes and requests that matched no route (the app's
+ * "unmatched" series) count neither as requests nor as errors, so random paths cannot dilute a bad canary.
+ */
 function isPublic(labels: Record<string, string>): boolean {
-  return !["/healthz", "/metrics", "/chaos"].includes(labels.path);
+  return !["/healthz", "/metrics", "/chaos", UNMATCHED_PATH].includes(labels.path);
 }
 
 /** Prometheus' reset rule: a counter that went down (or an uptime that did) started again from zero. */

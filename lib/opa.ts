@@ -68,8 +68,8 @@ export async function opaHealthy(target: OpaTarget): Promise<boolean> {
 export class PolicyDeniedError extends Error {
   readonly verdict: OpaVerdict;
   readonly gate: GateName;
-  constructor(gate: GateName, verdict: OpaVerdict) {
-    const message = denialMessage(gate, verdict);
+  constructor(gate: GateName, verdict: OpaVerdict, advice?: string) {
+    const message = denialMessage(gate, verdict) + (advice === undefined ? "" : `\n${advice}`);
     super(message);
     this.name = "PolicyDeniedError";
     this.gate = gate;
@@ -169,6 +169,12 @@ function decisionShapeProblem(result: unknown): string | null {
     return "violations must be an array of strings";
   }
   if (!Array.isArray(result.checks)) return "checks must be an array";
+  if (
+    result.notes !== undefined &&
+    (!Array.isArray(result.notes) || !result.notes.every((n) => typeof n === "string"))
+  ) {
+    return "notes must be an array of strings";
+  }
   for (const [i, check] of result.checks.entries()) {
     const problem = checkShapeProblem(check);
     if (problem !== null) return `checks[${i}]${problem}`;
@@ -185,6 +191,9 @@ function checkShapeProblem(check: unknown): string | null {
     observed: (v) => v === null || typeof v === "number",
     threshold: (v) => v === null || typeof v === "number",
     unit: (v) => typeof v === "string",
+    // Optional: the canary checks report their status and stable's value; the infrastructure ones need neither.
+    status: (v) => v === undefined || v === "pass" || v === "fail" || v === "no_data",
+    stable: (v) => v === undefined || v === null || typeof v === "number",
   };
   for (const [key, valid] of Object.entries(expected)) {
     if (!valid(check[key]))

@@ -11,22 +11,55 @@ export interface HostFacts {
   mem_free_percent: number;
 }
 
-/** `input` of `swiftdeploy.canary`: the app's public traffic over one observation window, all replicas. */
-export interface CanaryFacts {
-  error_rate_percent: number;
-  p99_latency_ms: number;
+/** One set's public matched traffic over the canary gate's window. */
+export interface SetFacts {
+  version: string;
   requests: number;
-  window_seconds: number;
+  /** Responses with a 5xx status. */
+  errors: number;
+  /** errors / requests × 100, two decimals; 0 when there were no requests. */
+  error_rate_percent: number;
+  /** Whole ms; 0 when there were no requests. */
+  p99_latency_ms: number;
 }
+
+/**
+ * `input` of `swiftdeploy.canary`: both sets over one observation window. `stable` is absent when there is
+ * no baseline (the canary is the only set: no version has been stable yet).
+ */
+export interface CanaryFacts {
+  window_seconds: number;
+  canary: SetFacts;
+  stable?: SetFacts;
+}
+
+/** Why a release moves without the canary judgement; `input` of `swiftdeploy.release`. */
+export interface ReleaseFacts {
+  /** "unjudged": mode stable with a version that never ran as a canary; "rollback": a retained earlier stable version. */
+  action: "unjudged" | "rollback";
+  /** The version that would become stable. */
+  version: string;
+  /** The stable version now (null: none yet). */
+  stable_version: string | null;
+  /** Retained earlier stable versions, newest first (their images are kept for rollback). */
+  retained_versions: string[];
+}
+
+/** How OPA judged one rule: "no_data" when too few requests make it unjudgeable (it still denies). */
+export type CheckStatus = "pass" | "fail" | "no_data";
 
 /** One rule of a policy as OPA evaluated it. Thresholds come from policies/data.json, never from TypeScript. */
 export interface PolicyCheck {
   id: string;
   title: string;
   passed: boolean;
-  /** The observed value; null when the input field was missing or not a number. */
+  /** pass/fail, or no_data for a rule that needs more requests than the window holds (canary checks). */
+  status?: CheckStatus;
+  /** The observed value (the canary's, for canary checks); null when the input field was missing or not a number. */
   observed: number | null;
-  /** null when data.json lacks the threshold (the policy then denies, naming the missing key). */
+  /** Stable's value of the same fact, for the canary checks that compare with it; null without a baseline. */
+  stable?: number | null;
+  /** The limit the observed value was held to (for a relative rule, computed from stable's value and data.json); null when data.json lacks a threshold. */
   threshold: number | null;
   unit: string;
 }
@@ -36,12 +69,15 @@ export interface PolicyDecision {
   allow: boolean;
   violations: string[];
   checks: PolicyCheck[];
+  /** Canary only: sentences that explain the verdict without denying (e.g. that there was no baseline). */
+  notes?: string[];
 }
 
-/** The two policy packages and where their decision lives. */
+/** The policy packages and where their decision lives. */
 export const POLICY_PACKAGES = {
   infrastructure: "swiftdeploy/infrastructure/decision",
   canary: "swiftdeploy/canary/decision",
+  release: "swiftdeploy/release/decision",
 } as const;
 export type GateName = keyof typeof POLICY_PACKAGES;
 

@@ -25,7 +25,7 @@ allow if {
 	_no_parameters
 }
 
-_gates := {"infrastructure", "canary"}
+_gates := {"infrastructure", "canary", "release"}
 
 # Query parameters change what OPA answers (explain, instrument, provenance, strict-builtin-errors):
 # SwiftDeploy sends none.

@@ -11,6 +11,7 @@ test_health_is_allowed if {
 test_each_gate_decision_is_allowed if {
 	_allowed("POST", ["v1", "data", "swiftdeploy", "infrastructure", "decision"])
 	_allowed("POST", ["v1", "data", "swiftdeploy", "canary", "decision"])
+	_allowed("POST", ["v1", "data", "swiftdeploy", "release", "decision"])
 }
 
 test_writes_of_data_and_policies_are_refused if {

@@ -8,15 +8,15 @@ import type { IngressConfigArgs } from "../components/ingress-config";
 import type { NetworkPairArgs } from "../components/network";
 import { NGINX_HEALTH_PATH, type NginxArgs } from "../components/nginx";
 import type { OpaServerArgs } from "../components/opa";
-import type { Mode } from "../lib/modes";
+import type { SetPlan } from "./release";
 import type { HostFiles } from "./host-files";
 import {
-  appLabels,
   appLimits,
   NGINX_LISTEN_PORT,
   nginxConfig,
   OPA_LIMITS,
   roleLabels,
+  setLabels,
   type StackPlan,
 } from "./plan";
 
@@ -46,29 +46,27 @@ export function opaServerArgs(
   };
 }
 
-/** `mode` is the mode the app may run: the stack passes the canary gate's output. */
+/** One set of the app (program/release.ts), running the image resource `imageId`. */
 export function appArgs(
   plan: StackPlan,
   publicNetwork: pulumi.Input<string>,
-  mode: pulumi.Input<Mode>,
-  imageHash: string,
+  set: SetPlan,
+  imageId: pulumi.Input<string>,
 ): AppArgs {
   const { manifest } = plan;
   return {
     containerName: plan.names.appContainer,
-    labels: appLabels(plan),
-    imageName: plan.appImage,
-    buildContext: plan.paths.serviceDir,
-    imageHash,
-    replicas: manifest.app.replicas,
+    labels: setLabels(plan, set.set, set.version),
+    set: set.set,
+    image: set.image,
+    imageId,
+    replicas: set.replicas,
     publicNetwork,
     publicNetworkName: plan.names.publicNetwork,
     port: manifest.app.port,
     adminPort: manifest.app.admin_port,
-    mode,
-    plannedMode: plan.mode,
     serviceName: manifest.service.name,
-    version: manifest.service.version,
+    version: set.version,
     chaosEnabled: manifest.app.chaos_enabled,
     ...appLimits(plan),
   };
@@ -92,21 +90,29 @@ export function nginxArgs(plan: StackPlan, files: HostFiles, publicNetwork: pulu
   };
 }
 
-/** The rollout step's arguments: the config naming the app's containers, applied to the running nginx. */
+/**
+ * The rollout step's arguments: the config naming the sets' containers (stable first), `weight` percent of
+ * requests to the canary when two run, applied to the running nginx.
+ */
 export function ingressConfigArgs(
   plan: StackPlan,
   nginx: docker.Container,
-  app: Pick<App, "containerNames" | "adminListeners">,
+  apps: Pick<App, "set" | "containerNames" | "adminListeners">[],
+  weight: number | null,
 ): IngressConfigArgs {
-  const config = nginxConfig(plan, app.containerNames);
+  const config = nginxConfig(
+    plan,
+    apps.map((a) => ({ set: a.set, servers: a.containerNames })),
+    weight,
+  );
   return {
     nginx,
     configDir: plan.paths.nginxConfigDir,
     config: config.text,
     configId: config.id,
-    upstreams: app.containerNames,
+    upstreams: apps.flatMap((a) => a.containerNames),
     healthUrl: `${plan.publicUrl}${NGINX_HEALTH_PATH}`,
     targetsFile: plan.paths.scrapeTargetsFile,
-    admins: app.adminListeners,
+    admins: apps.flatMap((a) => a.adminListeners),
   };
 }

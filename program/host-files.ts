@@ -80,3 +80,35 @@ function dockerRootDir(): Promise<string> {
     );
   });
 }
+
+/**
+ * The build context of each kept app image, by tag: `<appImagesDir>/<version>-<content hash>/`, written once
+ * from service/ when `built` (the tag service/ builds to now) is first kept, then left alone, so a version
+ * always builds to the same image. Contexts of images neither kept nor among `previous` are removed.
+ */
+export function prepareAppImageContexts(
+  plan: StackPlan,
+  images: { kept: string[]; built: string; previous: string[] },
+): Map<string, string> {
+  const dir = plan.paths.appImagesDir;
+  const contextOf = (tag: string) => path.join(dir, tag.slice(tag.lastIndexOf(":") + 1));
+  fs.mkdirSync(dir, { recursive: true });
+  const contexts = new Map(images.kept.map((tag) => [tag, contextOf(tag)]));
+  const builtContext = contexts.get(images.built);
+  if (builtContext !== undefined && !fs.existsSync(builtContext)) {
+    const staging = `${builtContext}.tmp-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(path.join(staging, "dist"), { recursive: true });
+    fs.copyFileSync(path.join(plan.paths.serviceDir, "Dockerfile"), path.join(staging, "Dockerfile"));
+    fs.copyFileSync(
+      path.join(plan.paths.serviceDir, "dist", "server.js"),
+      path.join(staging, "dist", "server.js"),
+    );
+    fs.renameSync(staging, builtContext);
+  }
+  const keep = new Set([...images.kept, ...images.previous].map((tag) => path.basename(contextOf(tag))));
+  for (const entry of fs.readdirSync(dir)) {
+    if (!keep.has(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+  return contexts;
+}

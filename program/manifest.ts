@@ -17,7 +17,11 @@ export interface Manifest {
     /** Optional in the file (manifest.schema.json's default fills it in). */
     memory_mb: number;
     pids_limit: number;
+    /** Stable versions whose images stay on the host, the running one included (rollback targets). */
+    retained_versions: number;
   };
+  /** The canary set (optional section; the schema's defaults fill it in). */
+  canary: { weight: number; replicas: number };
   ingress: { port: number; bind: string; memory_mb: number; pids_limit: number };
   networks: { public: string; internal: string };
   gates: { observation_window_s: number; opa_timeout_ms: number };
@@ -26,7 +30,8 @@ export interface Manifest {
 /** The JSON Schema of manifest.yaml, as shipped in manifest.schema.json. */
 export const MANIFEST_SCHEMA: object = manifestSchema;
 
-const SECTIONS = Object.keys(manifestSchema.properties);
+// The sections a manifest must have (canary is optional: the schema fills in its defaults).
+const SECTIONS = manifestSchema.required;
 
 /**
  * An unusable manifest. `problems` holds one sentence per problem; the message lists them all under a

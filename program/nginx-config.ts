@@ -9,8 +9,14 @@ export interface NginxConfigVars {
   stack: string;
   /** Port nginx listens on inside its container. */
   listen_port: number;
-  /** The app containers in rotation, by Docker name (nginx resolves them when it loads the config). */
-  app_servers: string[];
+  /** The sets in rotation, stable first, each with its containers by Docker name (the rollout step writes their addresses). */
+  sets: { set: string; servers: string[] }[];
+  /** The most containers of one set: how many a request may try. */
+  max_servers: number;
+  /** Percent of requests to the canary while two sets run; 0 (falsy) with one set. */
+  canary_weight: number;
+  /** The request header that pins a request to a set (`always` | `never`). */
+  pin_header: string;
   /** The app's public port inside its containers. */
   app_port: number;
   /** The longest a proxied request may take (lib/drain.ts). */

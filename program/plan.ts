@@ -9,6 +9,7 @@ import type { Manifest } from "./manifest";
 import { dockerPrefix, stackDockerNames } from "./names";
 import { renderNginxConfig, type RenderedNginxConfig } from "./nginx-config";
 import type { Mode } from "../lib/modes";
+import type { AppSet } from "../lib/release-state";
 import { loadManifest, ManifestError } from "./manifest";
 import { applyPortOverrides, readStackSettings, StackSettingsError } from "./stack-settings";
 
@@ -30,6 +31,7 @@ export interface StackPlan {
   mode: Mode;
   manifest: Manifest;
   names: ReturnType<typeof stackDockerNames>;
+  /** The app image's repository and the version's tag; the content hash of service/'s build follows it. */
   appImage: string;
   publicUrl: string;
   paths: {
@@ -44,6 +46,8 @@ export interface StackPlan {
     scrapeTargetsFile: string;
     policiesDir: string;
     serviceDir: string;
+    /** One build context per app image (<version>-<content hash>), kept while the release keeps the image. */
+    appImagesDir: string;
   };
 }
 
@@ -73,6 +77,7 @@ export function planStack(opts: {
       scrapeTargetsFile: path.join(stateDir, "prometheus", "app-targets.json"),
       policiesDir: path.join(projectDir, "policies"),
       serviceDir: path.join(projectDir, "service"),
+      appImagesDir: path.join(stateDir, "images"),
     },
   };
 }
@@ -95,17 +100,39 @@ export function appLabels(plan: Pick<StackPlan, "project" | "stack">): Record<st
   return roleLabels(plan, "app");
 }
 
+/** The labels of one set's app containers: its set and version besides the stack's and the role's. */
+export function setLabels(
+  plan: Pick<StackPlan, "project" | "stack">,
+  set: AppSet,
+  version: string,
+): Record<string, string> {
+  return { ...appLabels(plan), "swiftdeploy.set": set, "swiftdeploy.version": version };
+}
+
 /** The app containers' limits, from the manifest. */
 export function appLimits(plan: Pick<StackPlan, "manifest">): ContainerLimits {
   return { memoryMb: plan.manifest.app.memory_mb, pidsLimit: plan.manifest.app.pids_limit };
 }
 
-/** nginx.conf proxying to `appServers`, the app containers in rotation (Docker names on its network). */
-export function nginxConfig(plan: StackPlan, appServers: string[]): RenderedNginxConfig {
+/** The request header that pins a request to the canary (`always`) or to stable (`never`). */
+export const CANARY_PIN_HEADER = "X-Canary";
+
+/**
+ * nginx.conf proxying to the sets in rotation (their containers by Docker name on its network), `weight`
+ * percent of requests to the canary when two sets run (null with one).
+ */
+export function nginxConfig(
+  plan: StackPlan,
+  sets: { set: AppSet; servers: string[] }[],
+  weight: number | null,
+): RenderedNginxConfig {
   return renderNginxConfig({
     stack: plan.stack,
     listen_port: NGINX_LISTEN_PORT,
-    app_servers: appServers,
+    sets,
+    max_servers: Math.max(...sets.map((s) => s.servers.length)),
+    canary_weight: sets.length > 1 && weight !== null ? weight : 0,
+    pin_header: CANARY_PIN_HEADER,
     app_port: plan.manifest.app.port,
     proxy_read_timeout_s: PROXY_READ_TIMEOUT_S,
     admin_routes: ADMIN_ROUTES,

@@ -1,10 +1,12 @@
-// The stack's wiring: networks, OPA, infrastructure gate, canary gate, app, nginx, audit record. index.ts
-// loads this module once the providers are registered (see there); plan.ts, host-files.ts and
-// component-args.ts beside it derive names, ports, host files and arguments; components/ and gates/
-// declare the resources.
+// The stack's wiring: networks, OPA, infrastructure gate, canary gate, the app's images and sets, nginx, the
+// rollout step, audit record. index.ts loads this module once the providers are registered (see there);
+// plan.ts, release.ts, host-files.ts and component-args.ts beside it derive names, ports, the release,
+// host files and arguments; components/ and gates/ declare the resources.
 import * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import { AuditRecord } from "../components/audit";
 import { App } from "../components/app";
+import { appImage } from "../components/app-image";
 import { NetworkPair } from "../components/network";
 import { IngressConfig } from "../components/ingress-config";
 import { Nginx } from "../components/nginx";
@@ -14,8 +16,10 @@ import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
 import { appArgs, ingressConfigArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
-import { prepareHostFiles } from "./host-files";
-import { appLabels, type StackPlan } from "./plan";
+import { releaseStateOf, type ReleaseState } from "../lib/release-state";
+import { prepareAppImageContexts, prepareHostFiles } from "./host-files";
+import { setLabels, type StackPlan } from "./plan";
+import { keptImages, planRelease, ReleaseError, type ReleasePlan } from "./release";
 import { runningAdminUrls } from "./running";
 
 /** Declares every resource of the stack; resolves to the outputs that come from resources. */
@@ -56,13 +60,27 @@ export async function declareStack(
     provider: dynamicHost,
   });
 
+  // Which sets run depends on the stable version, so the release is planned before anything else is
+  // declared: from the stack's last outputs (its own StackReference) and service/'s build (its hash names
+  // the image, known once esbuild has written the bundle; meanwhile the engine works on OPA).
+  const [previous, imageHash] = await Promise.all([lastReleaseState(plan), files.appImageHash]);
+  const release = planReleaseOrExplain(plan, previous, `${plan.appImage}-${imageHash.slice(0, 8)}`);
+
   const canaryGate = new CanaryGate(
     "canary-gate",
     {
       ...gateTarget,
-      mode: plan.mode,
-      // The replicas that serve now: the containers the gate lets through depend on it.
-      adminUrls: runningAdminUrls(appLabels(plan)),
+      move: {
+        action: release.action,
+        from: release.from,
+        to: release.to,
+        judgement: release.judgement,
+        weight: release.weight,
+        runningMode: release.runningMode,
+        reason: release.reason,
+      },
+      // The sets that serve now: the containers the gate lets through depend on it.
+      observed: observedSets(plan, release),
       windowSeconds: manifest.gates.observation_window_s,
     },
     { dependsOn: [infrastructureGate], provider: dynamicHost },
@@ -74,21 +92,44 @@ export async function declareStack(
     ...providers,
   });
 
-  // The app's containers are named by their generation, which hashes the image's content: known once
-  // esbuild has written the bundle (meanwhile the engine works on OPA and the gates).
-  const imageHash = await files.appImageHash;
-  // The app runs the mode the canary gate lets through, never the config's directly.
-  const app = new App("app", appArgs(plan, networks.publicNetwork.name, canaryGate.mode, imageHash), {
-    dependsOn: [infrastructureGate, canaryGate],
-    ...providers,
+  // One image per kept version, each built once from a context of its own; they build while the gate decides.
+  const contexts = prepareAppImageContexts(plan, {
+    kept: keptImages(release.to),
+    built: release.to.built!,
+    // The last update's images may still be in the stack (this update may fail): their contexts stay too.
+    previous: keptImages(release.from),
   });
+  const images = new Map(
+    [...contexts].map(([tag, context]) => [
+      tag,
+      appImage(tag, context, { dependsOn: [infrastructureGate], provider: docker }),
+    ]),
+  );
 
-  // Rotation: once the new containers answer, nginx is reloaded to proxy to them alone; containers that
-  // left the program are removed by the engine after this step, each drained first.
-  const ingressConfig = new IngressConfig("ingress-config", ingressConfigArgs(plan, nginx.container, app), {
-    dependsOn: [infrastructureGate, app.ready, nginx.ready],
-    provider: dynamicHost,
-  });
+  // The sets the release runs (stable first); each waits for the gate, so a refusal touches none.
+  const apps = release.sets.map(
+    (set) =>
+      new App(
+        `app-${set.set}`,
+        appArgs(plan, networks.publicNetwork.name, set, images.get(set.image)!.imageId),
+        {
+          dependsOn: [infrastructureGate, canaryGate],
+          ...providers,
+        },
+      ),
+  );
+
+  // Rotation: once the new containers answer, nginx is reloaded to proxy to them alone (split between the
+  // sets by the canary's weight); containers that left the program are removed by the engine after this
+  // step, each drained first.
+  const ingressConfig = new IngressConfig(
+    "ingress-config",
+    ingressConfigArgs(plan, nginx.container, apps, release.weight),
+    {
+      dependsOn: [infrastructureGate, ...apps.map((a) => a.ready), nginx.ready],
+      provider: dynamicHost,
+    },
+  );
 
   new AuditRecord(
     "audit",
@@ -98,17 +139,59 @@ export async function declareStack(
       projectDir: paths.projectDir,
       deployed: {
         mode: canaryGate.mode,
-        version: manifest.service.version,
-        app: pulumi.all(app.containers.map((c) => c.id)).apply((ids) => ids.join(",")),
+        version: release.sets.map((s) => `${s.set} ${s.version}`).join(", "),
+        app: pulumi.all(apps.flatMap((a) => a.containers.map((c) => c.id))).apply((ids) => ids.join(",")),
         nginx: nginx.container.id,
       },
     },
-    { dependsOn: [app, nginx, ingressConfig], ...providers },
+    { dependsOn: [...apps, nginx, ingressConfig], ...providers },
   );
 
   return {
     mode: canaryGate.mode,
+    release: canaryGate.state,
+    canaryVerdict: canaryGate.verdict,
+    weight: release.weight,
     adminUrls: ingressConfig.adminUrls,
+    adminTargets: ingressConfig.adminTargets,
     infrastructureVerdict: infrastructureGate.verdict,
   };
+}
+
+/**
+ * The release state the stack's last update exported (output `release`), read through a reference to the
+ * stack itself; the empty state on a first deploy and after `pulumi destroy`.
+ */
+async function lastReleaseState(plan: StackPlan): Promise<ReleaseState> {
+  const self = new pulumi.StackReference(`organization/${plan.project}/${plan.stack}`);
+  return releaseStateOf(await self.getOutputValue("release"));
+}
+
+/** planRelease, its refusals of the user's input shown as Pulumi shows a RunError: the message alone. */
+function planReleaseOrExplain(plan: StackPlan, previous: ReleaseState, builtImage: string): ReleasePlan {
+  try {
+    return planRelease({
+      previous,
+      mode: plan.mode,
+      version: plan.manifest.service.version,
+      builtImage,
+      appReplicas: plan.manifest.app.replicas,
+      canaryReplicas: plan.manifest.canary.replicas,
+      weight: plan.manifest.canary.weight,
+      retainedVersions: plan.manifest.app.retained_versions,
+    });
+  } catch (err) {
+    throw err instanceof ReleaseError ? new RunError(err.message) : err;
+  }
+}
+
+/** The running sets' admin listeners, for a promotion's judgement (found by their labels; none otherwise). */
+async function observedSets(plan: StackPlan, release: ReleasePlan) {
+  const { stable, canary } = release.from;
+  const judged = release.judgement === "canary";
+  const [stableUrls, canaryUrls] = await Promise.all([
+    judged && stable !== null ? runningAdminUrls(setLabels(plan, "stable", stable.version)) : [],
+    judged && canary !== null ? runningAdminUrls(setLabels(plan, "canary", canary.version)) : [],
+  ]);
+  return { stable: stableUrls, canary: canaryUrls };
 }

@@ -104,8 +104,10 @@ function routeResolver(router: Router) {
 }
 
 function publicRoutes(options: AppOptions, state: AppState): Router {
+  // The set a container belongs to is its mode: stable, or the canary beside it.
   const info = {
     service: options.serviceName,
+    set: options.mode,
     mode: options.mode,
     version: options.version,
     hostname: options.hostname ?? osHostname(),

@@ -4,15 +4,15 @@
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware } from "koa";
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from "prom-client";
-import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE } from "../lib/metric-codes";
+import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE, UNMATCHED_PATH } from "../lib/metric-codes";
 import type { Mode } from "../lib/modes";
 import type { ChaosState } from "./chaos";
 import { HttpSeriesTable, registerDurationHistogram, registerRequestCounter } from "./http-series";
 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** The `path` label of every request no route matched: unknown URLs must not grow the series count. */
-export const UNMATCHED = "unmatched";
+/** The `path` label of every request no route matched (lib/metric-codes.ts). */
+export const UNMATCHED = UNMATCHED_PATH;
 
 export interface MetricsOptions {
   registry: Registry;

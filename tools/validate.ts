@@ -46,8 +46,16 @@ function checkNginx(manifest: Manifest, settings: StackSettings, stack: string):
     {
       image: plan.names.nginxImage,
       buildContext: path.join(ROOT, "components", "images", "nginx"),
-      // No app container runs here: the upstream is a loopback address, as the rollout step writes addresses.
-      config: nginxConfig(plan, ["127.0.0.1"]).text,
+      // No app container runs here: the upstreams are a loopback address, as the rollout step writes
+      // addresses. Both sets, split by the manifest's weight: the richest config the stack renders.
+      config: nginxConfig(
+        plan,
+        [
+          { set: "stable", servers: ["127.0.0.1"] },
+          { set: "canary", servers: ["127.0.0.1"] },
+        ],
+        manifest.canary.weight,
+      ).text,
     },
     runDocker,
     (line) => console.error(`     ${line}`),

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { App } from "../../components/app";
+import { appImage } from "../../components/app-image";
 import { NetworkPair } from "../../components/network";
 import { IngressConfig } from "../../components/ingress-config";
 import { Nginx } from "../../components/nginx";
@@ -18,7 +19,7 @@ import {
   nginxArgs,
   opaServerArgs,
 } from "../../program/component-args";
-import { prepareHostFiles } from "../../program/host-files";
+import { prepareAppImageContexts, prepareHostFiles } from "../../program/host-files";
 import { loadStackPlan } from "../../program/plan";
 
 const config = new pulumi.Config("swiftdeploy");
@@ -33,13 +34,25 @@ const files = prepareHostFiles(plan);
 const networks = new NetworkPair("networks", networkPairArgs(plan));
 const opa = new OpaServer("opa", opaServerArgs(plan, files, networks.internalNetwork.name));
 const nginx = new Nginx("nginx", nginxArgs(plan, files, networks.publicNetwork.name), { dependsOn: [opa] });
+// One set, in the config's mode, running service/'s build: no release state, no judgement.
 const app = files.appImageHash.then((imageHash) => {
-  const app = new App("app", appArgs(plan, networks.publicNetwork.name, plan.mode, imageHash), {
+  const tag = `${plan.appImage}-${imageHash.slice(0, 8)}`;
+  const contexts = prepareAppImageContexts(plan, { kept: [tag], built: tag, previous: [] });
+  const image = appImage(tag, contexts.get(tag)!, { dependsOn: [opa] });
+  const set = {
+    set: plan.mode,
+    version: plan.manifest.service.version,
+    image: tag,
+    replicas: plan.manifest.app.replicas,
+  };
+  const app = new App(`app-${set.set}`, appArgs(plan, networks.publicNetwork.name, set, image.imageId), {
     dependsOn: [opa],
   });
-  const ingressConfig = new IngressConfig("ingress-config", ingressConfigArgs(plan, nginx.container, app), {
-    dependsOn: [app.ready, nginx.ready],
-  });
+  const ingressConfig = new IngressConfig(
+    "ingress-config",
+    ingressConfigArgs(plan, nginx.container, [app], null),
+    { dependsOn: [app.ready, nginx.ready] },
+  );
   return { app, ingressConfig };
 });
 

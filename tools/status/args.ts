@@ -24,10 +24,12 @@ Live dashboard of a deployed SwiftDeploy stack (Ctrl+C to quit).
                        (the first scrape has no rates; --samples 2 shows the rates over one interval)
   --stack NAME         the Pulumi stack to watch (default: the selected stack; when none is, the
                        one \`npm run deploy\` deploys: $SWIFTDEPLOY_STACK, else dev)
-  --admin-url URL      an app replica's admin URL, repeatable (default: output adminUrls)
+  --admin-url URL      a stable replica's admin URL, repeatable (default: output adminTargets, else
+                       adminUrls; with no --canary-url, every replica given counts as stable)
+  --canary-url URL     a canary replica's admin URL, repeatable
   --opa-socket PATH    OPA's Unix socket (default: output opaSocket)
   --history FILE       where scrapes are appended (default: output historyFile)
-With --admin-url, --opa-socket and --history all given, Pulumi is not asked.`;
+With --admin-url (or --canary-url), --opa-socket and --history all given, Pulumi is not asked.`;
 
 /** Parses `npm run status` arguments; errors name the option and the bad value. */
 export function parseStatusArgs(argv: string[]): StatusOptions {
@@ -41,6 +43,7 @@ export function parseStatusArgs(argv: string[]): StatusOptions {
       samples: { type: "string", default: "1" },
       stack: { type: "string" },
       "admin-url": { type: "string", multiple: true, default: [] },
+      "canary-url": { type: "string", multiple: true, default: [] },
       "opa-socket": { type: "string" },
       history: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -56,14 +59,17 @@ export function parseStatusArgs(argv: string[]): StatusOptions {
   if (!Number.isInteger(samples) || samples < 1 || samples > 100) {
     throw new Error(`--samples must be a whole number from 1 to 100, got ${JSON.stringify(values.samples)}`);
   }
-  for (const url of values["admin-url"]) {
-    if (!/^https?:\/\/[^/]+/.test(url))
-      throw new Error(`--admin-url must be an http:// URL, got ${JSON.stringify(url)}`);
+  for (const option of ["admin-url", "canary-url"] as const) {
+    for (const url of values[option]) {
+      if (!/^https?:\/\/[^/]+/.test(url))
+        throw new Error(`--${option} must be an http:// URL, got ${JSON.stringify(url)}`);
+    }
   }
   return {
     target: {
       stack: values.stack,
       adminUrls: values["admin-url"],
+      canaryUrls: values["canary-url"],
       opaSocket: values["opa-socket"],
       historyFile: values.history,
     },

@@ -1,20 +1,39 @@
 import { chaosName, modeName } from "../../lib/metric-codes";
-import { canaryFacts, parseTrafficSample, windowStats, type TrafficSample } from "../../lib/metrics";
-import { POLICY_PACKAGES, type GateName, type HostFacts, type PolicyDecision } from "../../lib/types";
+import {
+  parseTrafficSample,
+  setFacts,
+  windowStats,
+  type TrafficSample,
+  type WindowStats,
+} from "../../lib/metrics";
+import { APP_SETS, type AppSet } from "../../lib/release-state";
+import { POLICY_PACKAGES, type CanaryFacts, type HostFacts, type PolicyDecision } from "../../lib/types";
 import {
   EMPTY_RECENT,
   pushRecent,
   type PolicyStatus,
   type RecentSeries,
+  type ReleaseView,
+  type ReplicaPlace,
   type ReplicaStatus,
+  type SetStatus,
   type Snapshot,
   type Traffic,
 } from "./snapshot";
+import type { AdminTarget } from "./stack";
 
-/** Where to look: one admin URL per app replica, OPA's Unix socket. */
+/** Where to look: each app replica's admin URL and set, the release the stack runs. */
 export interface CollectTarget {
   stack: string;
+  /** One admin URL per app replica. */
   adminUrls: string[];
+  /**
+   * The replicas with their labels (`set`, `version`), scraped instead of adminUrls; absent or null for a
+   * stack deployed before the two sets: every admin URL is then the stable set's.
+   */
+  adminTargets?: AdminTarget[] | null;
+  /** The stack's release (its outputs); absent or null when unknown. */
+  release?: ReleaseView | null;
   configuredMode: string | null;
   intervalSeconds: number;
 }
@@ -42,7 +61,19 @@ export interface CollectorState {
 
 export const INITIAL_STATE: CollectorState = { previous: new Map(), recent: EMPTY_RECENT };
 
-type ScrapeResult = { url: string; sample: TrafficSample } | { url: string; error: string };
+type TargetReplica = ReplicaPlace & { url: string };
+type ScrapeResult = TargetReplica & ({ sample: TrafficSample } | { error: string });
+
+/** One set's replicas and what their interval gave: stats, or why there are none. */
+interface MeasuredSet {
+  set: AppSet;
+  version: string | null;
+  urls: string[];
+  measured: Measured;
+}
+type Measured = { stats: WindowStats } | { reason: string };
+
+const NO_ADMIN_URLS: Measured = { reason: "the stack has no admin URLs" };
 
 /** One refresh: scrape every replica and the host, ask OPA both policies, compare with the last refresh. */
 export async function collectSnapshot(
@@ -51,79 +82,129 @@ export async function collectSnapshot(
   deps: CollectorDeps,
 ): Promise<{ snapshot: Snapshot; state: CollectorState }> {
   const atMs = deps.now();
+  const replicas = targetReplicas(target);
   const [scrapes, hostFacts] = await Promise.all([
-    Promise.all(target.adminUrls.map((url) => scrapeReplica(url, atMs, deps))),
+    Promise.all(replicas.map((replica) => scrapeReplica(replica, atMs, deps))),
     settle(deps.hostFacts()),
   ]);
   const current = new Map<string, TrafficSample>();
   for (const s of scrapes) if ("sample" in s) current.set(s.url, s.sample);
 
-  const traffic = intervalTraffic(state.previous, current, target.adminUrls.length);
+  const interval = (urls: string[]) => measure(urls, state.previous, current);
+  const sets = setsOf(replicas, target.release ?? null).map((s) => ({ ...s, measured: interval(s.urls) }));
+  const traffic = trafficOf(replicas.length === 0 ? NO_ADMIN_URLS : interval(replicas.map((r) => r.url)));
   const [infrastructure, canary] = await Promise.all([
     askInfrastructure(hostFacts, deps),
-    askCanary(traffic.stats, current.size, deps),
+    askCanary(sets, deps),
   ]);
-  const policies: Record<GateName, PolicyStatus> = { infrastructure, canary };
-  const recent = pushRecent(state.recent, traffic.traffic);
+  const recent = pushRecent(state.recent, traffic);
   const snapshot: Snapshot = {
     at: new Date(atMs).toISOString(),
     stack: target.stack,
     intervalSeconds: target.intervalSeconds,
     configuredMode: target.configuredMode,
+    release: target.release ?? null,
     replicas: scrapes.map(replicaStatus),
-    traffic: traffic.traffic,
+    sets: setStatuses(sets, current),
+    traffic,
     totals: totalsOf([...current.values()]),
     recent,
-    policies,
+    policies: { infrastructure, canary },
     warnings: [],
   };
   return { snapshot, state: { previous: current, recent } };
 }
 
-async function scrapeReplica(url: string, atMs: number, deps: CollectorDeps): Promise<ScrapeResult> {
+/** Each replica with its set: adminTargets by their labels; without them, every admin URL is stable's. */
+export function targetReplicas(target: Pick<CollectTarget, "adminUrls" | "adminTargets">): TargetReplica[] {
+  if (!target.adminTargets) return target.adminUrls.map((url) => ({ url, set: "stable", version: null }));
+  return target.adminTargets.map(({ url, labels }) => ({
+    url,
+    set: labels.set === "canary" ? "canary" : "stable",
+    version: labels.version ?? null,
+  }));
+}
+
+/**
+ * The sets to show, stable first: each set a replica serves in, and each the release names (its replicas
+ * may all be gone). The version is the replicas' labels' (two while a set rolls), else the release's.
+ */
+function setsOf(replicas: TargetReplica[], release: ReleaseView | null): Omit<MeasuredSet, "measured">[] {
+  return APP_SETS.flatMap((set) => {
+    const members = replicas.filter((r) => r.set === set);
+    const released = set === "stable" ? release?.stableVersion : release?.canaryVersion;
+    if (members.length === 0 && !released) return [];
+    const labelled = distinct(members.flatMap((r) => (r.version === null ? [] : [r.version])));
+    const version = labelled.length > 0 ? labelled.join(" / ") : (released ?? null);
+    return [{ set, version, urls: members.map((r) => r.url) }];
+  });
+}
+
+async function scrapeReplica(
+  replica: TargetReplica,
+  atMs: number,
+  deps: CollectorDeps,
+): Promise<ScrapeResult> {
   try {
-    return { url, sample: parseTrafficSample(await deps.scrape(url), atMs) };
+    return { ...replica, sample: parseTrafficSample(await deps.scrape(replica.url), atMs) };
   } catch (err) {
-    return { url, error: errorMessage(err) };
+    return { ...replica, error: errorMessage(err) };
   }
 }
 
-type Stats = ReturnType<typeof windowStats>;
-
 /**
- * Rates come from counter deltas between this scrape and the previous one of the same replica (windowStats
- * treats a replica that restarted in between as counting from zero, as Prometheus' rate() does).
+ * Rates of `urls` from counter deltas between this scrape and the previous one of the same replica
+ * (windowStats treats a replica that restarted in between as counting from zero, as Prometheus' rate()
+ * does); why there are none when no replica has two scrapes.
  */
-function intervalTraffic(
+function measure(
+  urls: string[],
   previous: Map<string, TrafficSample>,
   current: Map<string, TrafficSample>,
-  replicaCount: number,
-): { traffic: Traffic; stats: Stats | null } {
-  if (current.size === 0) {
-    const reason = replicaCount === 0 ? "the stack has no admin URLs" : "no replica answered";
-    return { traffic: { state: "pending", reason }, stats: null };
-  }
-  const pairs = [...current].flatMap(([url, end]) => {
+): Measured {
+  if (urls.length === 0) return { reason: "no replica running" };
+  const answered = urls.filter((url) => current.has(url));
+  if (answered.length === 0) return { reason: "no replica answered" };
+  const pairs = answered.flatMap((url) => {
     const start = previous.get(url);
-    return start ? [{ start, end }] : [];
+    return start ? [{ start, end: current.get(url)! }] : [];
   });
   if (pairs.length === 0) {
-    const reason = "first scrape: rates over the last interval appear after the next refresh";
-    return { traffic: { state: "pending", reason }, stats: null };
+    return { reason: "first scrape: rates over the last interval appear after the next refresh" };
   }
-  const stats = windowStats(pairs);
+  return { stats: windowStats(pairs) };
+}
+
+function trafficOf(measured: Measured): Traffic {
+  if ("reason" in measured) return { state: "pending", reason: measured.reason };
+  const stats = measured.stats;
   return {
-    traffic: {
-      state: "measured",
-      requests: stats.requests,
-      errors: stats.errors,
-      requestsPerSecond: stats.requestsPerSecond,
-      errorRatePercent: stats.errorRatePercent,
-      p99LatencyMs: stats.p99LatencyMs,
-      windowSeconds: stats.windowSeconds,
-    },
-    stats,
+    state: "measured",
+    requests: stats.requests,
+    errors: stats.errors,
+    requestsPerSecond: stats.requestsPerSecond,
+    errorRatePercent: stats.errorRatePercent,
+    p99LatencyMs: stats.p99LatencyMs,
+    windowSeconds: stats.windowSeconds,
   };
+}
+
+/** Each set's replicas up and traffic; its share is its part of the requests the measured sets served. */
+function setStatuses(sets: MeasuredSet[], current: Map<string, TrafficSample>): SetStatus[] {
+  const served = sets.reduce((sum, s) => sum + ("stats" in s.measured ? s.measured.stats.requests : 0), 0);
+  return sets.map(({ set, version, urls, measured }) => {
+    const traffic = trafficOf(measured);
+    return {
+      set,
+      version,
+      replicas: urls.length,
+      replicasUp: urls.filter((url) => current.has(url)).length,
+      traffic:
+        traffic.state === "measured"
+          ? { ...traffic, sharePercent: served > 0 ? (traffic.requests / served) * 100 : null }
+          : traffic,
+    };
+  });
 }
 
 async function askInfrastructure(hostFacts: Settled<HostFacts>, deps: CollectorDeps): Promise<PolicyStatus> {
@@ -131,17 +212,27 @@ async function askInfrastructure(hostFacts: Settled<HostFacts>, deps: CollectorD
   return ask(POLICY_PACKAGES.infrastructure, hostFacts.value, deps);
 }
 
-async function askCanary(
-  stats: Stats | null,
-  replicasUp: number,
-  deps: CollectorDeps,
-): Promise<PolicyStatus> {
-  if (stats) return ask(POLICY_PACKAGES.canary, canaryFacts(stats), deps);
-  const reason =
-    replicasUp === 0
-      ? "no metrics: no replica answered"
-      : "no interval measured yet: waiting for a second scrape";
-  return { state: "waiting", reason };
+/**
+ * The canary policy over the interval, asked only while a canary runs: the canary against stable, or
+ * alone when it is the only set (no version has been stable yet), as the canary gate asks it.
+ */
+async function askCanary(sets: MeasuredSet[], deps: CollectorDeps): Promise<PolicyStatus> {
+  const canary = sets.find((s) => s.set === "canary");
+  const stable = sets.find((s) => s.set === "stable");
+  if (!canary) return { state: "idle", reason: "no canary in flight" };
+  if ("reason" in canary.measured)
+    return { state: "waiting", reason: `canary set: ${canary.measured.reason}` };
+  if (stable && "reason" in stable.measured) {
+    return { state: "waiting", reason: `stable set: ${stable.measured.reason}` };
+  }
+  const facts: CanaryFacts = {
+    window_seconds: canary.measured.stats.windowSeconds,
+    canary: setFacts(canary.version ?? "unknown", canary.measured.stats),
+  };
+  if (stable && "stats" in stable.measured) {
+    facts.stable = setFacts(stable.version ?? "unknown", stable.measured.stats);
+  }
+  return ask(POLICY_PACKAGES.canary, facts, deps);
 }
 
 async function ask(packagePath: string, input: object, deps: CollectorDeps): Promise<PolicyStatus> {
@@ -154,9 +245,10 @@ async function ask(packagePath: string, input: object, deps: CollectorDeps): Pro
 }
 
 function replicaStatus(result: ScrapeResult): ReplicaStatus {
-  if ("error" in result) return { url: result.url, up: false, error: result.error };
+  const { url, set, version } = result;
+  if ("error" in result) return { url, set, version, up: false, error: result.error };
   const { mode, chaos, uptimeSeconds } = result.sample;
-  return { url: result.url, up: true, mode: modeName(mode), chaos: chaosName(chaos), uptimeSeconds };
+  return { url, set, version, up: true, mode: modeName(mode), chaos: chaosName(chaos), uptimeSeconds };
 }
 
 function totalsOf(samples: TrafficSample[]): Snapshot["totals"] {
@@ -185,4 +277,8 @@ function errorKind(err: unknown): string {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function distinct<T>(values: T[]): T[] {
+  return [...new Set(values)];
 }

@@ -8,21 +8,22 @@ import { liveDeps } from "./live-deps";
 import { refreshUntilStopped, sampleSnapshots, type Refresh } from "./loop";
 import { recordScrape } from "./record";
 import { renderFrame } from "./render";
+import { releaseDrifted, runningAdminTargets } from "./running";
 import { resolveStackTarget, type StackTarget } from "./stack";
-import { appLabels } from "../../program/plan";
-import { runningAdminUrls } from "../../program/running";
+import type { CollectTarget } from "./collect";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-/** The Pulumi project name (Pulumi.yaml), which the containers' labels carry. */
-const PROJECT = "swiftdeploy";
 /** How long one scrape or OPA question may take before the frame says it failed. */
 const REQUEST_TIMEOUT_MS = 2_000;
+/** How often at most the stack's outputs are read again while Docker runs other versions than they name. */
+const RELEASE_REREAD_MS = 30_000;
 
 async function main(): Promise<void> {
   const options = parseStatusArgs(process.argv.slice(2));
   if (options.help) return void console.log(STATUS_USAGE);
   const target = await resolveStackTarget(options.target, PROJECT_DIR);
-  const refresh = refresher(target, options, options.target.adminUrls.length > 0);
+  const pinned = options.target.adminUrls.length > 0 || options.target.canaryUrls.length > 0;
+  const refresh = refresher(target, options, pinned);
   const intervalMs = options.intervalSeconds * 1000;
   if (options.json || options.once) {
     const snapshot = await sampleSnapshots(refresh, options.samples, intervalMs);
@@ -41,11 +42,23 @@ function refresher(target: StackTarget, options: StatusOptions, pinned: boolean)
     opaTimeoutMs: REQUEST_TIMEOUT_MS,
     scrapeTimeoutMs: REQUEST_TIMEOUT_MS,
   });
-  const collectTarget = { ...target, intervalSeconds: options.intervalSeconds };
+  const collectTarget: CollectTarget = { ...target, intervalSeconds: options.intervalSeconds };
+  let releaseReadAt = Date.now();
   return async (state) => {
-    // The replicas that run now: Docker publishes each admin port anew at every restart and rollout, so
-    // the stack's last outputs can be behind. --admin-url pins them.
-    if (!pinned) collectTarget.adminUrls = (await runningReplicas(target.stack)) ?? target.adminUrls;
+    // The replicas that run now, with their sets and versions (see running.ts); --admin-url and
+    // --canary-url pin them.
+    const running = pinned ? [] : await runningAdminTargets(target.stack);
+    if (running.length > 0) {
+      collectTarget.adminTargets = running;
+      collectTarget.adminUrls = running.map((t) => t.url);
+      if (
+        releaseDrifted(collectTarget.release ?? null, running) &&
+        Date.now() - releaseReadAt > RELEASE_REREAD_MS
+      ) {
+        releaseReadAt = Date.now();
+        collectTarget.release = await currentRelease(target, options).catch(() => collectTarget.release);
+      }
+    }
     const result = await collectSnapshot(collectTarget, state, deps);
     const warning = await recordScrape(target.historyFile, result.snapshot);
     if (warning) result.snapshot.warnings.push(warning);
@@ -53,10 +66,10 @@ function refresher(target: StackTarget, options: StatusOptions, pinned: boolean)
   };
 }
 
-/** The admin URLs of the stack's running app containers, by their labels; null when Docker lists none. */
-async function runningReplicas(stack: string): Promise<string[] | null> {
-  const urls = await runningAdminUrls(appLabels({ project: PROJECT, stack })).catch(() => []);
-  return urls.length > 0 ? urls : null;
+/** The release (and the canary's weight) the stack's outputs name now. */
+async function currentRelease(target: StackTarget, options: StatusOptions) {
+  const overrides = { ...options.target, stack: target.stack };
+  return (await resolveStackTarget(overrides, PROJECT_DIR)).release;
 }
 
 /** Redraws in place until Ctrl+C, then leaves the last frame on screen with the cursor shown again. */

@@ -1,7 +1,7 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import sparkly from "sparkly";
-import type { PolicyCheck } from "../../lib/types";
+import type { CanaryFacts, PolicyCheck } from "../../lib/types";
 import { formatClock, formatNumber, formatUptime, withUnit } from "./format";
 import {
   upReplicas,
@@ -30,6 +30,7 @@ export function renderFrame(snapshot: Snapshot, options: RenderOptions): string 
   const sections = [
     header(snapshot, c),
     problems(snapshot, c),
+    sets(snapshot, c),
     traffic(snapshot, c, sparklineWidth(options.width)),
     policy("Infrastructure policy", snapshot.policies.infrastructure, c),
     policy("Canary policy", snapshot.policies.canary, c),
@@ -74,7 +75,7 @@ function problems(s: Snapshot, c: Colors): string[] {
   if (s.replicas.length > 0 && down.length === s.replicas.length) {
     lines.push(c.bold(c.red("STACK DOWN: no replica's metrics are reachable")));
   }
-  for (const r of down) lines.push(c.red(`  replica ${r.url}: ${r.error}`));
+  for (const r of down) lines.push(c.red(`  ${r.set} replica ${r.url}: ${r.error}`));
   return [...lines, ...opaFailures(s, c)];
 }
 
@@ -87,10 +88,56 @@ function opaFailures(s: Snapshot, c: Colors): string[] {
   ]);
 }
 
+/** Both sets side by side: version, replicas up, share of the interval's requests, error rate, P99. */
+function sets(s: Snapshot, c: Colors): string[] {
+  const head = [
+    "Set",
+    "Version",
+    "Replicas",
+    right("Share"),
+    right("Requests"),
+    right("Error rate"),
+    right("P99"),
+  ];
+  const rows = s.sets.map((set): Cell[] => {
+    const t = set.traffic;
+    const place = [c.bold(set.set), set.version ?? "unknown", `${set.replicasUp}/${set.replicas} up`];
+    if (t.state === "pending") return [...place, ...Array<Cell>(4).fill(right("-")), c.dim(t.reason)];
+    const share = t.sharePercent === null ? "-" : `${t.sharePercent.toFixed(2)}%`;
+    const values = [share, String(t.requests), `${t.errorRatePercent.toFixed(2)}%`, p99Text(t.p99LatencyMs)];
+    // The last column holds a pending set's reason: every row has it, so the table keeps one shape.
+    return [...place, ...values.map(right), ""];
+  });
+  const indented = [[...head.map((cell) => dimCell(cell, c)), ""], ...rows].map(([first, ...rest]) => [
+    indent(first),
+    ...rest,
+  ]);
+  return [`${c.bold("Sets")} · ${weightText(s)}`, ...table(indented)];
+}
+
+function indent(cell: Cell): Cell {
+  return typeof cell === "string" ? `  ${cell}` : { ...cell, content: `  ${cell.content}` };
+}
+
+/** The canary's part of the traffic as the stack's outputs give it (canaryWeight), or why there is none. */
+function weightText(s: Snapshot): string {
+  const canary = s.sets.some((set) => set.set === "canary");
+  if (!canary) return "no canary in flight";
+  if (!s.sets.some((set) => set.set === "stable"))
+    return "the canary is the only set (no stable version yet)";
+  if (s.release === null) return "canary weight unknown (no release read from the stack's outputs)";
+  if (s.release.weight === null) return "canary weight unknown (output canaryWeight is null)";
+  return `canary weight ${formatNumber(s.release.weight)}% of requests`;
+}
+
+function dimCell(cell: Cell, c: Colors): Cell {
+  return typeof cell === "string" ? c.dim(cell) : { ...cell, content: c.dim(cell.content) };
+}
+
 function traffic(s: Snapshot, c: Colors, sparkWidth: number): string[] {
   const measured = s.traffic.state === "measured" ? s.traffic : null;
   const heading = measured
-    ? `Traffic over the last ${formatNumber(measured.windowSeconds)} s (public routes, all replicas)`
+    ? `Traffic over the last ${formatNumber(measured.windowSeconds)} s (public matched routes, all sets)`
     : `Traffic: no rates yet (${s.traffic.state === "pending" ? s.traffic.reason : ""})`;
   const value = (text: (m: NonNullable<typeof measured>) => string) => (measured ? text(measured) : "-");
   const rows: [string, string, (number | null)[]][] = [
@@ -131,6 +178,7 @@ function sparklineWidth(columns: number): number {
 }
 
 function policy(title: string, status: PolicyStatus, c: Colors): string[] {
+  if (status.state === "idle") return [`${c.bold(title)}  ${c.dim("NOT ASKED")}  ${status.reason}`];
   if (status.state === "waiting") return [`${c.bold(title)}  ${c.yellow("WAITING")}  ${status.reason}`];
   if (status.state === "failed") {
     return [`${c.bold(title)}  ${c.red("NOT ANSWERED")}  (OPA ${status.kind}, see above)`];
@@ -139,7 +187,11 @@ function policy(title: string, status: PolicyStatus, c: Colors): string[] {
   const verdict = decision.allow ? c.bold(c.green("ALLOW")) : c.bold(c.red("DENY"));
   const id = decisionId ? `decision ${decisionId.slice(0, 8)} · ` : "";
   const lines = [`${c.bold(title)}  ${verdict}  ${c.dim(`${id}${durationMs.toFixed(1)} ms`)}`];
-  lines.push(...table(decision.checks.map((check) => checkRow(check, c))));
+  const judged = judgedSets(status.input);
+  if (judged) lines.push(`  ${judged}`);
+  const withStable = decision.checks.some((check) => typeof check.stable === "number");
+  lines.push(...table(decision.checks.map((check) => checkRow(check, withStable, c))));
+  for (const note of decision.notes ?? []) lines.push(`  Note: ${note}`);
   if (decision.violations.length > 0) {
     lines.push("  Violations (as OPA reported them):");
     lines.push(...decision.violations.map((v) => c.red(`    ${v}`)));
@@ -147,13 +199,28 @@ function policy(title: string, status: PolicyStatus, c: Colors): string[] {
   return lines;
 }
 
-/** One rule as OPA evaluated it: pass/fail, what was observed, and the threshold OPA compared it with. */
-function checkRow(check: PolicyCheck, c: Colors): Cell[] {
-  const mark = check.passed ? c.green("PASS") : c.bold(c.red("FAIL"));
+/** "canary 1.1.0 against stable 1.0.0 over the last 5 s", from the canary facts sent; null for other input. */
+function judgedSets(input: object): string | null {
+  const facts = input as Partial<CanaryFacts>;
+  if (typeof facts.canary !== "object" || facts.canary === null) return null;
+  const against = facts.stable ? `against stable ${facts.stable.version}` : "alone (no stable set)";
+  return `canary ${facts.canary.version} ${against} over the last ${formatNumber(facts.window_seconds ?? 0)} s`;
+}
+
+/**
+ * One rule as OPA evaluated it: its status (a rule OPA could not judge for too few requests shows "no
+ * data"), the observed value, stable's value where the rule compares with it, and OPA's threshold.
+ */
+function checkRow(check: PolicyCheck, withStable: boolean, c: Colors): Cell[] {
+  const status = check.status ?? (check.passed ? "pass" : "fail");
+  const mark =
+    status === "pass" ? c.green("PASS") : status === "fail" ? c.bold(c.red("FAIL")) : c.yellow("no data");
+  const stable = typeof check.stable === "number" ? `stable ${withUnit(check.stable, check.unit)}` : "";
   return [
     `  ${mark}`,
     check.title,
     right(withUnit(check.observed, check.unit)),
+    ...(withStable ? [stable] : []),
     `threshold ${withUnit(check.threshold, check.unit)}`,
   ];
 }

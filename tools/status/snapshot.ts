@@ -1,4 +1,5 @@
-import type { GateName, PolicyDecision } from "../../lib/types";
+import type { AppSet } from "../../lib/release-state";
+import type { PolicyDecision } from "../../lib/types";
 
 /** What the dashboard knows at one refresh: everything `renderFrame` needs, and what `--json` prints. */
 export interface Snapshot {
@@ -8,22 +9,55 @@ export interface Snapshot {
   intervalSeconds: number;
   /** The mode the stack is configured for (stack output), shown when no replica answers. */
   configuredMode: string | null;
+  /** The release the stack's outputs name; null when they were not read (or predate the two sets). */
+  release: ReleaseView | null;
   replicas: ReplicaStatus[];
+  /** Each set that runs or should run, stable first: its replicas and its traffic over the last interval. */
+  sets: SetStatus[];
+  /** Both sets' traffic together. */
   traffic: Traffic;
   /** Counters since each replica started, summed over the replicas that answered; null when none did. */
   totals: { requests: number; errors: number } | null;
-  /** Recent interval values, oldest first, for the sparklines. */
+  /** Recent interval values (both sets together), oldest first, for the sparklines. */
   recent: RecentSeries;
-  policies: Record<GateName, PolicyStatus>;
+  /** The policies the dashboard asks (the release rule decides only when a release moves). */
+  policies: { infrastructure: PolicyStatus; canary: PolicyStatus };
   /** Problems that do not stop the dashboard, e.g. history.jsonl not writable. */
   warnings: string[];
 }
 
-export type ReplicaStatus =
-  | { url: string; up: true; mode: string; chaos: string; uptimeSeconds: number | null }
-  | { url: string; up: false; error: string };
+/** The versions and the traffic split the stack's outputs name (`release`, `canaryWeight`). */
+export interface ReleaseView {
+  /** null until a version first becomes stable. */
+  stableVersion: string | null;
+  /** null when no canary is in flight. */
+  canaryVersion: string | null;
+  /** Percent of requests to the canary while two sets run; null with one set. */
+  weight: number | null;
+}
 
-/** Traffic over the last interval, or why there is none yet. */
+/** Where a replica serves: its set, and the version its container is labelled with (null when unlabelled). */
+export interface ReplicaPlace {
+  set: AppSet;
+  version: string | null;
+}
+
+export type ReplicaStatus = ReplicaPlace &
+  (
+    | { url: string; up: true; mode: string; chaos: string; uptimeSeconds: number | null }
+    | { url: string; up: false; error: string }
+  );
+
+export interface SetStatus {
+  set: AppSet;
+  /** The set's version (its containers' labels, else the stack's outputs); null when neither says. */
+  version: string | null;
+  replicas: number;
+  replicasUp: number;
+  traffic: SetTraffic;
+}
+
+/** Public matched traffic over the last interval, or why there is none yet. */
 export type Traffic =
   | {
       state: "measured";
@@ -36,6 +70,11 @@ export type Traffic =
       windowSeconds: number;
     }
   | { state: "pending"; reason: string };
+
+/** One set's traffic; `sharePercent` is its part of the requests both sets served (null when they served none). */
+export type SetTraffic =
+  | (Extract<Traffic, { state: "measured" }> & { sharePercent: number | null })
+  | Extract<Traffic, { state: "pending" }>;
 
 export interface RecentSeries {
   requestsPerSecond: number[];
@@ -56,7 +95,9 @@ export type PolicyStatus =
   /** OPA was asked and failed: kind is the OpaError kind (unreachable, timeout, malformed, undefined). */
   | { state: "failed"; kind: string; message: string }
   /** OPA was not asked because the facts are missing (first frame, app down, host facts failed). */
-  | { state: "waiting"; reason: string };
+  | { state: "waiting"; reason: string }
+  /** Nothing to ask about: no canary in flight. */
+  | { state: "idle"; reason: string };
 
 export const EMPTY_RECENT: RecentSeries = { requestsPerSecond: [], errorRatePercent: [], p99LatencyMs: [] };
 
@@ -76,7 +117,7 @@ export function pushRecent(recent: RecentSeries, traffic: Traffic): RecentSeries
 
 export type UpReplica = Extract<ReplicaStatus, { up: true }>;
 
-export function upReplicas(s: Snapshot): UpReplica[] {
+export function upReplicas(s: Pick<Snapshot, "replicas">): UpReplica[] {
   return s.replicas.filter((r): r is UpReplica => r.up);
 }
 

@@ -1,20 +1,38 @@
 import { runPulumi } from "../../lib/pulumi-cli";
+import { releaseStateOf } from "../../lib/release-state";
+import type { ReleaseView } from "./snapshot";
 
 /** What the dashboard watches, from the stack's outputs and/or the command line. */
 export interface StackTarget {
   stack: string;
   /** One admin base URL per app replica, e.g. http://127.0.0.1:9100. */
   adminUrls: string[];
+  /**
+   * Each admin URL with its labels (output `adminTargets`; `set` and `version` are read); null when neither
+   * the stack (deployed before the two sets) nor the command line says: every admin URL is then stable's.
+   */
+  adminTargets: AdminTarget[] | null;
+  /** The versions and the canary's weight (outputs `release`, `canaryWeight`); null when not read from Pulumi. */
+  release: ReleaseView | null;
   opaSocket: string;
   historyFile: string;
   /** The stack's configured mode (output `mode`); null when not read from Pulumi. */
   configuredMode: string | null;
 }
 
+/** An app replica's admin listener and its labels: `set` (stable or canary), `version`, `replica`, ... */
+export interface AdminTarget {
+  url: string;
+  labels: Record<string, string>;
+}
+
 /** Command-line values that replace the stack's outputs, so tests can run without Pulumi. */
 export interface TargetOverrides {
   stack?: string;
+  /** The stable set's admin URLs (every replica's, when no canary URL is given). */
   adminUrls: string[];
+  /** The canary set's admin URLs. */
+  canaryUrls: string[];
   opaSocket?: string;
   historyFile?: string;
 }
@@ -37,9 +55,9 @@ export class StackNotDeployedError extends Error {
 }
 
 /**
- * Reads `pulumi stack output --json` only when an override is missing: with --admin-url, --opa-socket and
- * --history all given, Pulumi is never asked. Without --stack, the selected stack is watched, or, when none
- * is selected, the one `npm run deploy` would deploy.
+ * Reads `pulumi stack output --json` only when an override is missing: with --admin-url (or --canary-url),
+ * --opa-socket and --history all given, Pulumi is never asked. Without --stack, the selected stack is
+ * watched, or, when none is selected, the one `npm run deploy` would deploy.
  */
 export async function resolveStackTarget(
   overrides: TargetOverrides,
@@ -47,19 +65,58 @@ export async function resolveStackTarget(
   pulumi: RunPulumi = runPulumi,
   deployDefault = DEPLOY_DEFAULT_STACK,
 ): Promise<StackTarget> {
-  const { adminUrls, opaSocket, historyFile } = overrides;
-  if (adminUrls.length > 0 && opaSocket && historyFile) {
-    return { stack: overrides.stack ?? LOCAL_STACK, adminUrls, opaSocket, historyFile, configuredMode: null };
+  const { opaSocket, historyFile } = overrides;
+  const pinned = overrides.adminUrls.length > 0 || overrides.canaryUrls.length > 0;
+  if (pinned && opaSocket && historyFile) {
+    return {
+      stack: overrides.stack ?? LOCAL_STACK,
+      ...commandLineTargets(overrides, null),
+      release: null,
+      opaSocket,
+      historyFile,
+      configuredMode: null,
+    };
   }
   const stack = overrides.stack ?? (await selectedStack(projectDir, pulumi)) ?? deployDefault;
   const outputs = parseStackOutputs(await stackOutputs(stack, projectDir, pulumi, deployDefault), stack);
   if (outputs === null) throw new StackNotDeployedError(stack, deployDefault);
+  const replicas = pinned
+    ? commandLineTargets(overrides, outputs.release)
+    : { adminUrls: outputs.adminUrls, adminTargets: outputs.adminTargets };
   return {
     stack,
-    adminUrls: adminUrls.length > 0 ? adminUrls : outputs.adminUrls,
+    ...replicas,
+    release: outputs.release,
     opaSocket: opaSocket ?? outputs.opaSocket,
     historyFile: historyFile ?? outputs.historyFile,
     configuredMode: outputs.mode,
+  };
+}
+
+/**
+ * The replicas the command line names: --admin-url alone is one stable set, as before the two sets; with
+ * --canary-url, those are the canary set's. Versions come from the stack's outputs when they were read.
+ */
+function commandLineTargets(
+  overrides: TargetOverrides,
+  release: ReleaseView | null,
+): Pick<StackTarget, "adminUrls" | "adminTargets"> {
+  const { adminUrls, canaryUrls } = overrides;
+  if (canaryUrls.length === 0) {
+    const version = release?.stableVersion;
+    const labels = { set: "stable", ...(version ? { version } : {}) };
+    return { adminUrls, adminTargets: release ? adminUrls.map((url) => ({ url, labels })) : null };
+  }
+  const target = (set: "stable" | "canary", version: string | null | undefined) => (url: string) => ({
+    url,
+    labels: { set, ...(version ? { version } : {}) },
+  });
+  return {
+    adminUrls: [...adminUrls, ...canaryUrls],
+    adminTargets: [
+      ...adminUrls.map(target("stable", release?.stableVersion)),
+      ...canaryUrls.map(target("canary", release?.canaryVersion)),
+    ],
   };
 }
 
@@ -97,6 +154,8 @@ async function stackOutputs(
 
 interface StackOutputs {
   adminUrls: string[];
+  adminTargets: AdminTarget[] | null;
+  release: ReleaseView | null;
   opaSocket: string;
   historyFile: string;
   mode: string | null;
@@ -136,8 +195,50 @@ export function parseStackOutputs(json: string, stack: string): StackOutputs | n
   const mode = outputs.mode;
   return {
     adminUrls: adminUrls as string[],
+    adminTargets: adminTargetsOf(outputs.adminTargets, stack),
+    release: releaseViewOf(outputs),
     opaSocket: string("opaSocket"),
     historyFile: string("historyFile"),
     mode: typeof mode === "string" ? mode : null,
+  };
+}
+
+/** Output `adminTargets`, checked; null when the stack has none (deployed before the two sets). */
+function adminTargetsOf(value: unknown, stack: string): AdminTarget[] | null {
+  if (value === undefined || value === null) return null;
+  const isTarget = (t: unknown): t is AdminTarget =>
+    typeof t === "object" &&
+    t !== null &&
+    typeof (t as AdminTarget).url === "string" &&
+    typeof (t as AdminTarget).labels === "object" &&
+    (t as AdminTarget).labels !== null;
+  if (!Array.isArray(value) || !value.every(isTarget)) {
+    throw new Error(
+      `stack ${stack}: output adminTargets must be a list of {url, labels}, got ${JSON.stringify(value).slice(0, 200)}`,
+    );
+  }
+  return value.map((t) => ({ url: t.url, labels: { ...t.labels } }));
+}
+
+/**
+ * The versions from output `release` (else `stableVersion` and `canaryVersion`) and the weight from
+ * `canaryWeight`; null for a stack deployed before the two sets, which exports none of them.
+ */
+function releaseViewOf(outputs: Record<string, unknown>): ReleaseView | null {
+  const weight = typeof outputs.canaryWeight === "number" ? outputs.canaryWeight : null;
+  if (outputs.release !== undefined && outputs.release !== null) {
+    const release = releaseStateOf(outputs.release);
+    return {
+      stableVersion: release.stable?.version ?? null,
+      canaryVersion: release.canary?.version ?? null,
+      weight,
+    };
+  }
+  if (!("stableVersion" in outputs) && !("canaryVersion" in outputs)) return null;
+  const version = (value: unknown) => (typeof value === "string" ? value : null);
+  return {
+    stableVersion: version(outputs.stableVersion),
+    canaryVersion: version(outputs.canaryVersion),
+    weight,
   };
 }

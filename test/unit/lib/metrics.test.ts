@@ -3,9 +3,9 @@ import * as path from "node:path";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { describe, expect, it } from "vitest";
 import {
-  canaryFacts,
   histogramQuantile,
   parseTrafficSample,
+  setFacts,
   windowStats,
   type Bucket,
   type TrafficSample,
@@ -208,7 +208,7 @@ describe("windowStats", () => {
   });
 });
 
-describe("canaryFacts", () => {
+describe("setFacts", () => {
   it.each([
     [
       "rounds error % to 2 decimals and P99 to whole ms",
@@ -234,31 +234,37 @@ describe("canaryFacts", () => {
       requestsPerSecond: 1,
       windowSeconds: 30,
     };
-    expect(canaryFacts(stats)).toEqual({ ...expected, requests, window_seconds: 30 });
+    expect(setFacts("1.0.1", { ...stats, errors: 7 })).toEqual({
+      version: "1.0.1",
+      ...expected,
+      requests,
+      errors: 7,
+    });
   });
 });
 
 describe("parseTrafficSample", () => {
   const fixture = fs.readFileSync(path.join(__dirname, "fixtures", "app-metrics.txt"), "utf8");
 
-  it("reads a prom-client exposition: public requests and 5xx only, buckets summed per le, app gauges", () => {
+  it("reads a prom-client exposition: public matched requests and 5xx only, buckets summed per le, app gauges", () => {
     expect(parseTrafficSample(fixture, 1_700_000_000_000)).toEqual({
       atMs: 1_700_000_000_000,
-      requests: 1572, // 1520 + 37 + 12 + 3 (404); /healthz, /metrics and /chaos left out
+      // 1520 + 37 + 12; /healthz, /metrics, /chaos and the 3 requests no route matched (404) left out
+      requests: 1569,
       errors: 37,
       buckets: b(
-        [0.005, 945],
-        [0.01, 1350],
-        [0.025, 1532],
-        [0.05, 1562],
-        [0.1, 1567],
-        [0.25, 1570],
-        [0.5, 1571],
-        [1, 1572],
-        [2.5, 1572],
-        [5, 1572],
-        [10, 1572],
-        [INF, 1572],
+        [0.005, 942],
+        [0.01, 1347],
+        [0.025, 1529],
+        [0.05, 1559],
+        [0.1, 1564],
+        [0.25, 1567],
+        [0.5, 1568],
+        [1, 1569],
+        [2.5, 1569],
+        [5, 1569],
+        [10, 1569],
+        [INF, 1569],
       ),
       uptimeSeconds: 1234.5,
       mode: 1,

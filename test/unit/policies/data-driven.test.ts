@@ -3,7 +3,7 @@ import { accessSync, constants, cpSync, mkdtempSync, readFileSync, readdirSync, 
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CanaryFacts, GateName, HostFacts, PolicyDecision } from "../../../lib/types";
+import type { CanaryFacts, GateName, HostFacts, PolicyDecision, ReleaseFacts } from "../../../lib/types";
 
 // Thresholds live only in policies/data.json: these tests change a threshold in a copy of data.json, ask the
 // real opa binary again, and check that the answer follows with every .rego file left byte-for-byte alone.
@@ -34,7 +34,7 @@ function findOpa(): string {
 const opa = findOpa();
 
 /** Asks OPA for one gate's decision, loading the folder as the OPA server does (a bundle directory). */
-function decide(policyDir: string, gate: GateName, input: HostFacts | CanaryFacts): PolicyDecision {
+function decide(policyDir: string, gate: GateName, input: HostFacts | CanaryFacts | ReleaseFacts): PolicyDecision {
   const query = `data.swiftdeploy.${gate}.decision`;
   const out = execFileSync(opa, ["eval", "--bundle", policyDir, "--stdin-input", "--format", "json", query], {
     input: JSON.stringify(input),
@@ -59,6 +59,15 @@ function setThreshold(dir: string, key: string, literal: string): void {
   writeFileSync(file, text.replace(threshold, `$1${literal}`));
 }
 
+/** Rewrites one boolean setting in the copy's data.json text. */
+function setSetting(dir: string, key: string, value: boolean): void {
+  const file = join(dir, "data.json");
+  const text = readFileSync(file, "utf8");
+  const setting = new RegExp(`("${key}"\\s*:\\s*)(true|false)`);
+  if (!setting.test(text)) throw new Error(`policies/data.json has no boolean setting "${key}"`);
+  writeFileSync(file, text.replace(setting, `$1${value}`));
+}
+
 const tempDirs: string[] = [];
 
 function copyOfPolicies(): string {
@@ -73,7 +82,18 @@ afterEach(() => {
 });
 
 const host: HostFacts = { disk_free_gb: 200, cpu_load: 0.5, mem_free_percent: 60 };
-const canary: CanaryFacts = { error_rate_percent: 0.2, p99_latency_ms: 80, requests: 500, window_seconds: 30 };
+const canary: CanaryFacts = {
+  window_seconds: 30,
+  canary: { version: "1.0.1", requests: 500, errors: 1, error_rate_percent: 0.2, p99_latency_ms: 120 },
+  stable: { version: "1.0.0", requests: 2000, errors: 4, error_rate_percent: 0.2, p99_latency_ms: 75 },
+};
+const firstRelease: CanaryFacts = { window_seconds: 30, canary: canary.canary };
+const unjudged: ReleaseFacts = {
+  action: "unjudged",
+  version: "1.2.0",
+  stable_version: "1.1.0",
+  retained_versions: ["1.1.0", "1.0.0"],
+};
 
 describe("thresholds come from policies/data.json alone", () => {
   it("denies the same host facts once data.json raises min_disk_free_gb, with no Rego edit", () => {
@@ -107,6 +127,46 @@ describe("thresholds come from policies/data.json alone", () => {
     expect(regoSources(dir)).toEqual(regoSources(POLICY_DIR));
   });
 
+  it("holds the canary to stable by data.json's p99_ratio, and judges a first release on the absolute rules only", () => {
+    const dir = copyOfPolicies();
+    expect(decide(dir, "canary", canary)).toMatchObject({ allow: true, violations: [], notes: [] });
+
+    setThreshold(dir, "p99_ratio", "1.1");
+    const decision = decide(dir, "canary", canary);
+
+    expect(decision.allow).toBe(false);
+    expect(decision.violations).toEqual([
+      "Canary P99 latency (120 ms) exceeds 1.10 × max(stable 75 ms, floor 100 ms) = 110 ms over the last 30s",
+    ]);
+    expect(decision.checks.find((check) => check.id === "p99_vs_stable")).toMatchObject({
+      passed: false,
+      status: "fail",
+      observed: 120,
+      stable: 75,
+      threshold: 110,
+    });
+    expect(decide(dir, "canary", firstRelease)).toEqual({
+      allow: true,
+      violations: [],
+      checks: expect.any(Array),
+      notes: ["No stable baseline: judged on the absolute rules only"],
+    });
+    expect(regoSources(dir)).toEqual(regoSources(POLICY_DIR));
+  });
+
+  it("allows an unjudged release once data.json sets require_canary to false, with no Rego edit", () => {
+    const dir = copyOfPolicies();
+    setSetting(dir, "require_canary", true);
+    expect(decide(dir, "release", unjudged)).toMatchObject({
+      allow: false,
+      violations: ["1.2.0 has not run as a canary: set mode canary, pulumi up, then promote"],
+    });
+
+    setSetting(dir, "require_canary", false);
+    expect(decide(dir, "release", unjudged)).toMatchObject({ allow: true, violations: [] });
+    expect(regoSources(dir)).toEqual(regoSources(POLICY_DIR));
+  });
+
   it("prints a threshold written as 600 or 600.0 in data.json the same way", () => {
     const sentences = ["600", "600.0"].map((literal) => {
       const dir = copyOfPolicies();
@@ -134,7 +194,7 @@ describe("no threshold is written in Rego", () => {
 
   it("has no number literal at all in the policy (non-test) .rego files", () => {
     const policies = [...regoSources(POLICY_DIR)].filter(([name]) => !name.endsWith("_test.rego"));
-    expect(policies.map(([name]) => name)).toEqual(expect.arrayContaining(["infrastructure.rego", "canary.rego"]));
+    expect(policies.map(([name]) => name)).toEqual(expect.arrayContaining(["infrastructure.rego", "canary.rego", "release.rego"]));
     const literals = policies.flatMap(([name, source]) => numberLiterals(source).map((n) => `${name}: ${n}`));
     expect(literals).toEqual([]);
   });

@@ -86,13 +86,15 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
   {
     case: "a YAML list instead of a map",
     text: "- service\n- app\n",
-    problems: ["manifest must be a map with the keys service, app, ingress, networks, gates, got a list"],
+    problems: [
+      "manifest must be a map with the keys service, app, canary, ingress, networks, gates, got a list",
+    ],
   },
   {
     case: "a plain string instead of a map",
     text: "swiftdeploy\n",
     problems: [
-      'manifest must be a map with the keys service, app, ingress, networks, gates, got "swiftdeploy"',
+      'manifest must be a map with the keys service, app, canary, ingress, networks, gates, got "swiftdeploy"',
     ],
   },
   {
@@ -118,7 +120,9 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
   {
     case: "an unknown top-level key",
     text: VALID + "database: postgres\n",
-    problems: ["manifest.database is not a known key (allowed: service, app, ingress, networks, gates)"],
+    problems: [
+      "manifest.database is not a known key (allowed: service, app, canary, ingress, networks, gates)",
+    ],
   },
   {
     case: "an unknown key in service",
@@ -129,7 +133,7 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
     case: "an unknown key in app",
     text: edit("  replicas: 1\n", "  replicas: 1\n  memory: 512\n"),
     problems: [
-      "manifest.app.memory is not a known key (allowed: port, admin_port, replicas, chaos_enabled, memory_mb, pids_limit)",
+      "manifest.app.memory is not a known key (allowed: port, admin_port, replicas, chaos_enabled, memory_mb, pids_limit, retained_versions)",
     ],
   },
   {
@@ -415,19 +419,47 @@ describe("parseManifest", () => {
   it("accepts flow style and the limits of every range", () => {
     const text = [
       "service: { name: a, image: registry.local/team/app_x, version: v1 }",
-      "app: { port: 65535, admin_port: 65528, replicas: 8, chaos_enabled: false }",
+      "app: { port: 65535, admin_port: 65528, replicas: 8, chaos_enabled: false, retained_versions: 10 }",
+      "canary: { weight: 50, replicas: 8 }",
       "ingress: { port: 1, bind: 255.255.255.255 }",
       "networks: { public: p, internal: a.b_c-d }",
       "gates: { observation_window_s: 600, opa_timeout_ms: 100 }",
     ].join("\n");
-    expect(parseManifest(text).app).toEqual({
+    const manifest = parseManifest(text);
+    expect(manifest.app).toEqual({
       port: 65535,
       admin_port: 65528,
       replicas: 8,
       chaos_enabled: false,
       memory_mb: 256,
       pids_limit: 128,
+      retained_versions: 10,
     });
+    expect(manifest.canary).toEqual({ weight: 50, replicas: 8 });
+  });
+
+  it("fills in the canary section and the retained versions when a manifest leaves them out", () => {
+    const manifest = parseManifest(VALID);
+    expect(manifest.canary).toEqual({ weight: 10, replicas: 1 });
+    expect(manifest.app.retained_versions).toBe(3);
+    expect(parseManifest(`${VALID}canary:\n  weight: 25\n`).canary).toEqual({ weight: 25, replicas: 1 });
+  });
+
+  it.each([
+    ["canary:\n  weight: 0\n", "manifest.canary.weight must be >= 1, got 0"],
+    ["canary:\n  weight: 51\n", "manifest.canary.weight must be <= 50, got 51"],
+    ['canary:\n  weight: "10%"\n', 'manifest.canary.weight must be an integer, got "10%"'],
+    ["canary:\n  replicas: 0\n", "manifest.canary.replicas must be >= 1, got 0"],
+    ["canary:\n  share: 10\n", "manifest.canary.share is not a known key (allowed: weight, replicas)"],
+  ])("refuses the canary section %j", (section, problem) => {
+    expect(problemsOf(() => parseManifest(`${VALID}${section}`))).toEqual([problem]);
+  });
+
+  it("refuses to retain no version", () => {
+    const text = VALID.replace("  chaos_enabled: true\n", "  chaos_enabled: true\n  retained_versions: 0\n");
+    expect(problemsOf(() => parseManifest(text))).toEqual([
+      "manifest.app.retained_versions must be >= 1, got 0",
+    ]);
   });
 
   it("fills in the schema's defaults for the limits a manifest leaves out", () => {
@@ -479,7 +511,9 @@ describe("the shipped manifest.yaml", () => {
         chaos_enabled: true,
         memory_mb: 256,
         pids_limit: 128,
+        retained_versions: 3,
       },
+      canary: { weight: 10, replicas: 1 },
       ingress: { port: 8081, bind: "0.0.0.0", memory_mb: 128, pids_limit: 64 },
       networks: { public: "net", internal: "opa-internal" },
       gates: { observation_window_s: 30, opa_timeout_ms: 2000 },

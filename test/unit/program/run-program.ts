@@ -44,6 +44,8 @@ export async function runProgram(opts: {
   projectDir: string;
   stack: string;
   config?: Record<string, string>;
+  /** The stack's outputs after its last update, as its StackReference to itself reads them ({} = first deploy). */
+  lastOutputs?: Record<string, unknown>;
 }): Promise<ProgramRun> {
   const resources: Registered[] = [];
   const requests = new Map<string, RequestFacts>();
@@ -66,7 +68,10 @@ export async function runProgram(opts: {
         if (args.name === LAST_RESOURCE) lastRegistered();
         return {
           id: `${args.name}-id`,
-          state: { ...args.inputs, ...fakeOutputs(args.type, args.name, args.inputs) },
+          state:
+            args.type === "pulumi:pulumi:StackReference"
+              ? { name: args.inputs.name, outputs: opts.lastOutputs ?? {}, secretOutputNames: [] }
+              : { ...args.inputs, ...fakeOutputs(args.type, args.name, args.inputs) },
         };
       },
       call: (args) => args.inputs,

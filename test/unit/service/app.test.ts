@@ -4,17 +4,21 @@ import { DURATION_BUCKETS } from "../../../service/metrics";
 import { makeApp, requestCounts, samples } from "./fixtures";
 
 describe("public listener", () => {
-  it("answers GET / with the service, mode, version and hostname", async () => {
-    const { publicApp } = makeApp({ mode: "stable" });
-    const res = await request(publicApp.callback()).get("/").expect(200);
-    expect(res.type).toBe("application/json");
-    expect(res.body).toEqual({
-      service: "swiftdeploy",
-      mode: "stable",
-      version: "1.2.3",
-      hostname: "test-host",
-    });
-  });
+  it.each(["stable", "canary"] as const)(
+    "answers GET / with the service, its set (%s, its mode), version and hostname",
+    async (mode) => {
+      const { publicApp } = makeApp({ mode });
+      const res = await request(publicApp.callback()).get("/").expect(200);
+      expect(res.type).toBe("application/json");
+      expect(res.body).toEqual({
+        service: "swiftdeploy",
+        set: mode,
+        mode,
+        version: "1.2.3",
+        hostname: "test-host",
+      });
+    },
+  );
 
   it("answers GET /healthz with 200 ok while serving", async () => {
     const { publicApp } = makeApp();

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { recordScrape, scrapeEventFields } from "../../../../tools/status/record";
 import { readHistory } from "../../../../lib/history";
-import { deniedSnapshot, healthySnapshot, stackDownSnapshot } from "./snapshot-fixtures";
+import { chaosSnapshot, deniedSnapshot, healthySnapshot, stackDownSnapshot } from "./snapshot-fixtures";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -16,18 +16,19 @@ function tempFile(): string {
 }
 
 describe("scrapeEventFields", () => {
-  it("records the interval's rates, the app's mode and chaos, and the youngest replica's uptime", () => {
+  it("records both sets' rates over the interval, each mode and chaos state, and the youngest replica's uptime", () => {
     expect(scrapeEventFields(deniedSnapshot())).toEqual({
-      requests: 49,
-      errors: 23,
-      error_rate_percent: 46.94,
-      p99_latency_ms: 2004,
-      requests_per_second: 9.8,
+      requests: 490,
+      errors: 24,
+      error_rate_percent: 4.9,
+      p99_latency_ms: 1960,
+      requests_per_second: 98,
       window_seconds: 5,
-      mode: "canary",
+      mode: "stable/canary",
       chaos: "none",
-      uptime_seconds: 3721,
+      uptime_seconds: 421,
     });
+    expect(scrapeEventFields(chaosSnapshot())).toMatchObject({ chaos: "none/error" });
   });
 
   it("records a first scrape with null rates, and nothing when no replica answered", () => {
@@ -36,7 +37,7 @@ describe("scrapeEventFields", () => {
     expect(scrapeEventFields(first)).toMatchObject({
       requests: null,
       error_rate_percent: null,
-      mode: "canary",
+      mode: "stable/canary",
     });
     expect(scrapeEventFields(stackDownSnapshot())).toBeNull();
   });
@@ -51,7 +52,7 @@ describe("recordScrape", () => {
     expect(skipped).toEqual([]);
     expect(events.map((e) => [e.type, e.stack, e.error_rate_percent])).toEqual([
       ["scrape", "dev", 0],
-      ["scrape", "dev", 46.94],
+      ["scrape", "dev", 4.9],
     ]);
   });
 
