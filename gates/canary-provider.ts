@@ -58,6 +58,8 @@ export interface CanaryVerdict {
 export interface CanaryGateOutputs extends CanaryGateInputs {
   /** The release state the gate let through (the stack exports it; the next update plans from it). */
   state: ReleaseState;
+  /** The state that move started from: an update that stopped after the gate left the stack's outputs at it. */
+  previous: ReleaseState;
   /** The mode the stack runs: canary while a canary set runs. */
   mode: Mode;
   /** The last promotion's verdict (null until one was judged). */
@@ -231,33 +233,42 @@ function mismatchMessage(recorded: ReleaseState, move: ReleaseMove): string {
     `stable ${s.stable?.version ?? "none"}, canary ${s.canary?.version ?? "none"}`;
   return (
     `[RELEASE] the stack's last outputs (${describe(move.from)}) and the canary gate's record ` +
-    `(${describe(recorded)}) disagree: an earlier \`pulumi up\` stopped after the gate let a release ` +
-    `through. Finish that release: set service.version to ${recorded.canary?.version ?? recorded.stable?.version ?? "its version"} ` +
-    `(mode ${recorded.canary === null ? "stable" : "canary"}) and run \`pulumi up\`.`
+    `(${describe(recorded)}) disagree, and no interrupted update explains it (was the state edited or ` +
+    `imported?). Export the stack (\`pulumi stack export\`) to see both; to start over, \`pulumi destroy\` ` +
+    `and \`pulumi up\` again.`
   );
 }
 
-/** Carries out the move from the gate's record: a decision where one is needed, an event, the new record. */
+/**
+ * Carries out the move from the gate's record: a decision where one is needed, an event, the new record.
+ * The record and the stack's outputs (the move's `from`) agree after every update that went to its end.
+ * An update that stopped after the gate (a canary that never got ready, say) left the outputs at the
+ * state the gate's last move started from: the stack plans from them again, so the next move starts there.
+ * Any other disagreement is not explained, and refused.
+ */
 async function move(
-  recordedValue: unknown,
+  olds: Partial<CanaryGateOutputs>,
   inputs: CanaryGateInputs,
-  lastVerdict: CanaryVerdict | null,
 ): Promise<CanaryGateOutputs> {
-  const recorded = releaseStateOf(recordedValue);
+  const recorded = releaseStateOf(olds.state);
+  const lastVerdict = olds.verdict ?? null;
   const { move } = inputs;
-  const outs = (verdict: CanaryVerdict | null): CanaryGateOutputs => ({
+  const outs = (verdict: CanaryVerdict | null, previous: ReleaseState): CanaryGateOutputs => ({
     ...inputs,
     state: move.to,
+    previous,
     mode: move.runningMode,
     verdict,
   });
   // Already let through (an update that stopped after the gate, run again): carry on without a new decision.
-  if (sameRelease(recorded, move.to)) return outs(lastVerdict);
-  if (!sameRelease(recorded, move.from)) throw new Error(mismatchMessage(recorded, move));
-  if (move.judgement === "canary") return outs(await judgePromotion(inputs));
+  if (sameRelease(recorded, move.to)) return outs(lastVerdict, releaseStateOf(olds.previous ?? recorded));
+  const interrupted = olds.previous !== undefined && sameRelease(releaseStateOf(olds.previous), move.from);
+  if (!sameRelease(recorded, move.from) && !interrupted) throw new Error(mismatchMessage(recorded, move));
+  const from = move.from;
+  if (move.judgement === "canary") return outs(await judgePromotion(inputs), from);
   if (move.judgement === "release") await decideRelease(inputs);
   else if (move.action !== "none") appendHistory(inputs.historyFile, releaseEvent(inputs, true, {}));
-  return outs(lastVerdict);
+  return outs(lastVerdict, from);
 }
 
 export const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
@@ -271,9 +282,9 @@ export const canaryGateProvider: pulumi.dynamic.ResourceProvider = {
     };
   },
   async create(inputs: CanaryGateInputs) {
-    return { id: "canary-gate", outs: await move(EMPTY_RELEASE_STATE, inputs, null) };
+    return { id: "canary-gate", outs: await move({ state: EMPTY_RELEASE_STATE }, inputs) };
   },
   async update(_id: string, olds: Partial<CanaryGateOutputs>, news: CanaryGateInputs) {
-    return { outs: await move(olds.state, news, olds.verdict ?? null) };
+    return { outs: await move(olds, news) };
   },
 };

@@ -29,7 +29,7 @@ export class CanaryGate extends HostedResource {
       "CanaryGate",
       CANARY_GATE_PROVIDER,
       name,
-      { ...args, state: undefined, mode: undefined, verdict: undefined },
+      { ...args, state: undefined, previous: undefined, mode: undefined, verdict: undefined },
       opts,
     );
   }

@@ -28,7 +28,10 @@ export interface GateEvent {
 export interface DeployEvent {
   type: "deploy";
   mode?: string;
+  /** The version that takes most requests: stable's, or the only set's. */
   version?: string;
+  /** The canary's version while one runs beside stable. */
+  canary_version?: string;
   /** Container ids, comma-separated. */
   app?: string;
   nginx?: string;

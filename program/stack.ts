@@ -92,7 +92,8 @@ export async function declareStack(
     ...providers,
   });
 
-  // One image per kept version, each built once from a context of its own; they build while the gate decides.
+  // One image per kept version, each built once from a context of its own, once the gate let the release
+  // through (a refused one builds nothing; a promoted version's image exists already).
   const contexts = prepareAppImageContexts(plan, {
     kept: keptImages(release.to),
     built: release.to.built!,
@@ -102,7 +103,7 @@ export async function declareStack(
   const images = new Map(
     [...contexts].map(([tag, context]) => [
       tag,
-      appImage(tag, context, { dependsOn: [infrastructureGate], provider: docker }),
+      appImage(tag, context, { dependsOn: [infrastructureGate, canaryGate], provider: docker }),
     ]),
   );
 
@@ -139,7 +140,9 @@ export async function declareStack(
       projectDir: paths.projectDir,
       deployed: {
         mode: canaryGate.mode,
-        version: release.sets.map((s) => `${s.set} ${s.version}`).join(", "),
+        // The version that takes most requests (stable's, or the only set's), and the canary's beside it.
+        version: release.sets[0].version,
+        ...(release.sets.length > 1 ? { canary_version: release.sets[1].version } : {}),
         app: pulumi.all(apps.flatMap((a) => a.containers.map((c) => c.id))).apply((ids) => ids.join(",")),
         nginx: nginx.container.id,
       },

@@ -1,5 +1,7 @@
-// Promotion with the real engine: `mode: stable` + `pulumi up` runs the canary gate, which watches the
-// app's public traffic for the observation window (6 s here) and asks OPA. Chaos injected through the
+// Promotion of the first version (the only set, a canary with no stable baseline) with the real engine:
+// `mode: stable` + `pulumi up` runs the canary gate, which watches the canary's public traffic for the
+// observation window (6 s here) and asks OPA, which judges it on the absolute rules alone
+// (test/integration/canary.test.ts judges a canary against stable). Chaos injected through the
 // loopback admin port makes it refuse; a refused promotion leaves the canary container as it was. Each test
 // judges only the history events its own `pulumi up` appended.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,20 +51,23 @@ async function promote(opts: {
   }
 }
 
-/** A refused promotion's record: one canary gate decision that denied, then the refused mode change. */
+/** A refused promotion's record: one canary gate decision that denied, then the refused release. */
 function expectRefusalRecorded(events: HistoryEvent[]): void {
-  expect(events.map((e) => e.type)).toEqual(["gate", "gate", "mode_change"]);
+  expect(events.map((e) => e.type)).toEqual(["gate", "gate", "release"]);
   const [infrastructure, canary, change] = events;
   expect(infrastructure).toMatchObject({ gate: "infrastructure" });
   expect(canary).toMatchObject({
     gate: "canary",
-    input: { window_seconds: WINDOW_S },
-    result: { allow: false },
+    input: { window_seconds: WINDOW_S, canary: { version: "1.0.0" } },
+    result: { allow: false, notes: ["No stable baseline: judged on the absolute rules only"] },
   });
+  expect(canary.input).not.toHaveProperty("stable");
   expect(canary.decision_id).toMatch(/^[0-9a-f-]{36}$/);
   expect(change).toMatchObject({
-    from: "canary",
-    to: "stable",
+    action: "canary_promoted",
+    version: "1.0.0",
+    stable_version: null,
+    canary_version: "1.0.0",
     allowed: false,
     decision_id: canary.decision_id,
   });
@@ -130,27 +135,31 @@ describe("promoting the canary", () => {
     const canary = events.filter((e) => e.type === "gate" && e.gate === "canary");
     expect(canary).toHaveLength(1);
     expect(canary[0]).toMatchObject({ result: { allow: true } });
-    const changes = events.filter((e) => e.type === "mode_change");
-    expect(changes).toEqual([
+    const releases = events.filter((e) => e.type === "release");
+    expect(releases).toEqual([
       expect.objectContaining({
-        from: "canary",
-        to: "stable",
+        action: "canary_promoted",
+        to_stable: "1.0.0",
+        to_canary: null,
         allowed: true,
         decision_id: canary[0].decision_id,
       }),
     ]);
+    expect((await project.stack.outputs()).stableVersion.value).toBe("1.0.0");
   });
 
-  it("switches back to canary with no gate, and records it", async () => {
+  it("does nothing in mode canary with the stable version: no gate, no container replaced, the stack runs stable", async () => {
+    const before = await project.containerIds("app");
     await project.stack.setConfig("swiftdeploy:mode", { value: "canary" });
     const recorded = readHistory(project.historyFile).events.length;
-    await project.up();
-    expect(await appMode()).toBe("canary");
+    const { steps } = await project.up();
+    expect(steps.filter((s) => s.startsWith("app-") || s.startsWith("canary-gate"))).toEqual([]);
+    expect(await project.containerIds("app")).toEqual(before);
+    expect(await appMode()).toBe("stable");
+    expect((await project.stack.outputs()).mode.value).toBe("stable");
     const events = readHistory(project.historyFile).events.slice(recorded);
-    expect(events.filter((e) => e.type === "mode_change")).toEqual([
-      expect.objectContaining({ from: "stable", to: "canary", allowed: true }),
-    ]);
-    // No canary gate decision is made for this direction.
-    expect(events.filter((e) => e.type === "gate" && e.gate === "canary")).toEqual([]);
+    expect(events.filter((e) => e.type === "release" || (e.type === "gate" && e.gate === "canary"))).toEqual(
+      [],
+    );
   });
 });

@@ -130,9 +130,9 @@ describe("a deployed stack", () => {
       // app containers starts beside the old one, is probed, rotated in by the ingress config, and the old
       // generation goes; the audit record notes the deploy. Nothing else (OPA, nginx, networks) changes.
       expect(steps).toEqual([
-        "app-<generation>-0 create",
-        "app-<generation>-0 delete",
-        "app-ready update",
+        "app-canary-<generation>-0 create",
+        "app-canary-<generation>-0 delete",
+        "app-canary-ready update",
         "audit-events update",
         "infrastructure-gate update",
         "ingress-config update",

@@ -13,6 +13,8 @@ export interface LineChart {
   title: string;
   yLabel: string;
   points: ChartPoint[];
+  /** What each point is, for the title of a merged chart (default "scrapes"). */
+  pointName?: string;
 }
 
 /** The chart as a fenced mermaid block; the values are the points' own, unless merged (the title says so). */
@@ -21,7 +23,8 @@ export function mermaidLineChart(chart: LineChart): string {
   const sameDay = new Set(points.map((p) => p.ts.slice(0, 10))).size <= 1;
   const labels = points.map((p) => `"${timeLabel(p.ts, sameDay)}"`);
   const max = Math.max(0, ...points.map((p) => p.value));
-  const title = merged > 1 ? `${chart.title} (max of every ${merged} scrapes)` : chart.title;
+  const title =
+    merged > 1 ? `${chart.title} (max of every ${merged} ${chart.pointName ?? "scrapes"})` : chart.title;
   return [
     "```mermaid",
     "xychart-beta",

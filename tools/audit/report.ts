@@ -1,6 +1,19 @@
 // audit_report.md from history.jsonl and Pulumi's update history. Pure: the same inputs give the same text.
 import type { HistoryEvent, HistoryRead } from "../../lib/history";
-import { byTime, gateEvent, gateVerdict, modeChange, modeChangeKind } from "./events";
+import {
+  byTime,
+  canaryWindow,
+  gateEvent,
+  gateVerdict,
+  judgementText,
+  modeChange,
+  modeChangeKind,
+  releaseEvent,
+  releaseLabel,
+  setsText,
+  type CanaryWindow,
+  type SetWindow,
+} from "./events";
 import { cell, table, text, utc } from "./markdown";
 import { chartsSection, metricsSummarySection } from "./metrics-summary";
 import type { PulumiHistory } from "./pulumi-history";
@@ -19,7 +32,7 @@ export function renderAuditReport(
   const sections = [
     header(ordered, skipped, pulumi, now),
     timelineSection(ordered, pulumi),
-    modeChangesSection(ordered),
+    releasesSection(ordered),
     violationsSection(ordered),
     metricsSummarySection(ordered),
     chartsSection(ordered),
@@ -52,29 +65,60 @@ function header(events: HistoryEvent[], skipped: SkippedLine[], pulumi: PulumiHi
   return lines.join("\n");
 }
 
-function modeChangesSection(events: HistoryEvent[]): string {
-  const changes = events.filter((e) => e.type === "mode_change").map(modeChange);
-  const lines = ["## Mode Changes", ""];
-  if (changes.length === 0) {
-    lines.push("No mode changes recorded.");
+/**
+ * Every move of the release state, allowed or refused, with the versions before and after it; the mode
+ * changes recorded before the two sets are listed among them as they were (modes, not versions).
+ */
+function releasesSection(events: HistoryEvent[]): string {
+  const rows = events.flatMap((e) => {
+    if (e.type === "release") {
+      const r = releaseEvent(e);
+      return [
+        [
+          utc(r.ts),
+          releaseLabel(r),
+          setsText(r.from),
+          setsText(r.to),
+          r.weight === null ? "" : `${r.weight}%`,
+          judgementText(r.judgement),
+          r.decisionId ?? "",
+          r.reason ?? "",
+        ],
+      ];
+    }
+    if (e.type !== "mode_change") return [];
+    const m = modeChange(e);
+    const outcome = m.allowed === true ? "" : m.allowed === false ? " refused" : " (outcome not recorded)";
+    return [
+      [
+        utc(m.ts),
+        `${modeChangeKind(m)}${outcome}`,
+        `mode ${m.from}`,
+        `mode ${m.to}`,
+        "",
+        "",
+        m.decisionId ?? "",
+        m.reason ?? "",
+      ],
+    ];
+  });
+  const lines = ["## Releases", ""];
+  if (rows.length === 0) {
+    lines.push("No releases or mode changes recorded.");
     return lines.join("\n");
   }
-  const outcome = (allowed: boolean | null) =>
-    allowed === true ? "done" : allowed === false ? "refused" : "unknown";
-  const rows = changes.map((m) => [
-    utc(m.ts),
-    modeChangeKind(m),
-    m.from,
-    m.to,
-    outcome(m.allowed),
-    m.reason ?? "",
-  ]);
   lines.push(
     table(
-      ["Time", "Change", "From", "To", "Outcome", "Reason"],
+      ["Time", "Event", "From", "To", "Canary weight", "Decided by", "Decision", "Reason"],
       rows.map((r) => r.map(cell)),
     ),
   );
+  if (events.some((e) => e.type === "mode_change")) {
+    lines.push(
+      "",
+      "Rows whose From and To are modes were recorded before the two sets (mode_change events).",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -92,11 +136,33 @@ function violationsSection(events: HistoryEvent[]): string {
     const verdict = gateVerdict(g) === "DENY" ? "denied" : "no decision (OPA error)";
     lines.push("", `### ${utc(g.ts)} · ${text(g.gate)} gate · ${verdict}`, "");
     if (g.decisionId) lines.push(`Decision ID: \`${g.decisionId}\`  `);
+    const window = canaryWindow(g);
+    if (window) lines.push(`Window: ${text(windowText(window))}  `);
     lines.push(`Input: \`${JSON.stringify(g.input ?? null)}\``, "");
     if (g.result) lines.push(...g.result.violations.map((v) => `- ${text(v)}`));
     if (g.error) lines.push(`- ${text(g.error)}`);
+    for (const note of g.result?.notes ?? []) lines.push(`- Note: ${text(note)}`);
   }
   return lines.join("\n");
+}
+
+/** "30 s; canary 1.1.0: 148 requests, 12 errors (8.11%), P99 412 ms; stable 1.0.0: ..." */
+function windowText(w: CanaryWindow): string {
+  const set = (name: string, s: SetWindow) => {
+    const counts = [
+      s.requests === null ? null : `${s.requests} requests`,
+      s.errors === null ? null : `${s.errors} errors`,
+    ].filter(Boolean);
+    const rate = s.errorRatePercent === null ? "" : ` (${s.errorRatePercent}%)`;
+    const p99 = s.p99LatencyMs === null ? "" : `, P99 ${s.p99LatencyMs} ms`;
+    return `${name}${s.version ? ` ${s.version}` : ""}: ${counts.join(", ")}${rate}${p99}`;
+  };
+  const parts = [
+    w.windowSeconds === null ? "window unknown" : `${w.windowSeconds} s`,
+    set("canary", w.canary),
+  ];
+  parts.push(w.stable === null ? "no stable set" : set("stable", w.stable));
+  return parts.join("; ");
 }
 
 function skippedSection(skipped: SkippedLine[]): string {

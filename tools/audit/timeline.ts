@@ -1,6 +1,17 @@
 // The Timeline section: every event of history.jsonl except scrapes, and Pulumi's own updates, in time order.
 import type { HistoryEvent } from "../../lib/history";
-import { gateEvent, gateVerdict, modeChange, modeChangeKind, scrapeFailure, str } from "./events";
+import {
+  gateEvent,
+  gateVerdict,
+  judgementText,
+  modeChange,
+  modeChangeKind,
+  releaseEvent,
+  releaseLabel,
+  scrapeFailure,
+  setsText,
+  str,
+} from "./events";
 import { cell, table, utc } from "./markdown";
 import type { PulumiHistory, PulumiUpdate } from "./pulumi-history";
 import { newMessages, resourceChanges } from "./pulumi-updates";
@@ -17,7 +28,7 @@ export function timelineSection(events: HistoryEvent[], pulumi: PulumiHistory): 
   const rows = [...fromHistory, ...fromPulumi].sort((a, b) => a.at - b.at || a.order - b.order);
   const scrapes = events.filter((e) => e.type === "scrape").length;
   const lines = ["## Timeline", ""];
-  if (rows.length === 0) lines.push("No deploys, gate decisions, mode changes or teardowns recorded.");
+  if (rows.length === 0) lines.push("No deploys, gate decisions, releases or teardowns recorded.");
   else
     lines.push(
       table(
@@ -60,6 +71,18 @@ function describe(e: HistoryEvent): [string, string] {
       const m = modeChange(e);
       const outcome = m.allowed === true ? "" : m.allowed === false ? " refused" : " (outcome not recorded)";
       return [`${modeChangeKind(m)}${outcome}`, `${m.from} → ${m.to}${m.reason ? `: ${m.reason}` : ""}`];
+    }
+    case "release": {
+      const r = releaseEvent(e);
+      const parts = [`${setsText(r.from)} → ${setsText(r.to)}`];
+      if (r.weight !== null) parts.push(`canary weight ${r.weight}%`);
+      if (r.judgement !== null) {
+        parts.push(
+          `decided by the ${judgementText(r.judgement)}${r.decisionId ? ` (decision ${r.decisionId})` : ""}`,
+        );
+      }
+      if (r.reason) parts.push(r.reason);
+      return [releaseLabel(r), parts.join("; ")];
     }
     case "scrape_failed": {
       const f = scrapeFailure(e);

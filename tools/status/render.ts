@@ -90,33 +90,19 @@ function opaFailures(s: Snapshot, c: Colors): string[] {
 
 /** Both sets side by side: version, replicas up, share of the interval's requests, error rate, P99. */
 function sets(s: Snapshot, c: Colors): string[] {
-  const head = [
-    "Set",
-    "Version",
-    "Replicas",
-    right("Share"),
-    right("Requests"),
-    right("Error rate"),
-    right("P99"),
-  ];
+  const head = ["  Set", "Version", "Replicas", "Share", "Requests", "Error rate", "P99"].map((h, i) =>
+    i < 3 ? c.dim(h) : right(c.dim(h)),
+  );
   const rows = s.sets.map((set): Cell[] => {
     const t = set.traffic;
-    const place = [c.bold(set.set), set.version ?? "unknown", `${set.replicasUp}/${set.replicas} up`];
+    const place = [`  ${c.bold(set.set)}`, set.version ?? "unknown", `${set.replicasUp}/${set.replicas} up`];
     if (t.state === "pending") return [...place, ...Array<Cell>(4).fill(right("-")), c.dim(t.reason)];
     const share = t.sharePercent === null ? "-" : `${t.sharePercent.toFixed(2)}%`;
     const values = [share, String(t.requests), `${t.errorRatePercent.toFixed(2)}%`, p99Text(t.p99LatencyMs)];
     // The last column holds a pending set's reason: every row has it, so the table keeps one shape.
     return [...place, ...values.map(right), ""];
   });
-  const indented = [[...head.map((cell) => dimCell(cell, c)), ""], ...rows].map(([first, ...rest]) => [
-    indent(first),
-    ...rest,
-  ]);
-  return [`${c.bold("Sets")} · ${weightText(s)}`, ...table(indented)];
-}
-
-function indent(cell: Cell): Cell {
-  return typeof cell === "string" ? `  ${cell}` : { ...cell, content: `  ${cell.content}` };
+  return [`${c.bold("Sets")} · ${weightText(s)}`, ...table([[...head, ""], ...rows])];
 }
 
 /** The canary's part of the traffic as the stack's outputs give it (canaryWeight), or why there is none. */
@@ -128,10 +114,6 @@ function weightText(s: Snapshot): string {
   if (s.release === null) return "canary weight unknown (no release read from the stack's outputs)";
   if (s.release.weight === null) return "canary weight unknown (output canaryWeight is null)";
   return `canary weight ${formatNumber(s.release.weight)}% of requests`;
-}
-
-function dimCell(cell: Cell, c: Colors): Cell {
-  return typeof cell === "string" ? c.dim(cell) : { ...cell, content: c.dim(cell.content) };
 }
 
 function traffic(s: Snapshot, c: Colors, sparkWidth: number): string[] {

@@ -128,8 +128,8 @@ export class TestProject {
     fs.writeFileSync(file, edit(fs.readFileSync(file, "utf8")));
   }
 
-  /** Sets one threshold in the copy's policies/data.json. */
-  setThreshold(gate: "infrastructure" | "canary", key: string, value: number): void {
+  /** Sets one threshold (or release setting) in the copy's policies/data.json. */
+  setThreshold(gate: "infrastructure" | "canary" | "release", key: string, value: number | boolean): void {
     this.editFile("policies/data.json", (text) => {
       const data = JSON.parse(text);
       data.swiftdeploy.thresholds[gate][key] = value;
@@ -139,7 +139,7 @@ export class TestProject {
 
   /**
    * `pulumi up`, with the engine's output kept for the failure message, and the steps that changed
-   * something as "<resource name> <op>" (app generations as app-<generation>-<replica>), sorted.
+   * something as "<resource name> <op>" (app generations as app-<set>-<generation>-<replica>), sorted.
    */
   async up(opts: { refresh?: boolean } = {}): Promise<UpResult & { output: string; steps: string[] }> {
     let output = "";
@@ -255,9 +255,30 @@ export class TestProject {
     return names.split("\n").filter(Boolean).sort();
   }
 
-  /** Sets the chaos of every replica through its loopback admin port; fails unless each accepts it. */
-  async setChaos(body: object): Promise<void> {
-    for (const url of await this.adminUrls()) {
+  /**
+   * The admin URLs of one set's replicas (stable or canary), from the stack's `adminTargets` output.
+   */
+  async adminUrlsOf(set: "stable" | "canary"): Promise<string[]> {
+    const targets = (await this.stack.outputs()).adminTargets?.value as
+      { url: string; labels: Record<string, string> }[] | undefined;
+    if (!Array.isArray(targets))
+      throw new Error(`stack ${this.stackName} exports no adminTargets: deployed?`);
+    return targets.filter((t) => t.labels.set === set).map((t) => t.url);
+  }
+
+  /** One stack output's value (undefined when the stack does not export it). */
+  async output(name: string): Promise<unknown> {
+    return (await this.stack.outputs())[name]?.value;
+  }
+
+  /**
+   * Sets the chaos of every replica (or of one set's) through its loopback admin port; fails unless each
+   * accepts it.
+   */
+  async setChaos(body: object, set?: "stable" | "canary"): Promise<void> {
+    const urls = set === undefined ? await this.adminUrls() : await this.adminUrlsOf(set);
+    if (urls.length === 0) throw new Error(`no ${set ?? "app"} replica to set chaos on`);
+    for (const url of urls) {
       const response = await fetch(`${url}/chaos`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -296,7 +317,10 @@ export class TestProject {
  * create-replacement) read as one "replace", and an app generation's hash as "<generation>".
  */
 function changedStep(urn: string, op: string): string {
-  const name = (urn.split("::").pop() ?? urn).replace(/^app-[0-9a-f]{8}-(\d+)$/, "app-<generation>-$1");
+  const name = (urn.split("::").pop() ?? urn).replace(
+    /^app-(stable|canary)-[0-9a-f]{8}-(\d+)$/,
+    "app-$1-<generation>-$2",
+  );
   return `${name} ${op.includes("replace") ? "replace" : op}`;
 }
 

@@ -112,18 +112,35 @@ describe("a provider bundle", () => {
   });
 
   it("runs the canary gate's diff and the readiness provider's create", async () => {
-    const canary = {
-      mode: "canary",
-      adminUrls: [],
-      windowSeconds: 1,
+    const image = "swiftdeploy-s/swiftdeploy-app:1.0.1-cafe0001";
+    const to = { stable: null, canary: { version: "1.0.1", image }, retained: [], built: image };
+    const inputs = (state: typeof to) => ({
       opaSocket: "x",
       timeoutMs: 1,
       historyFile: "h",
       stack: "s",
-    };
-    expect(await callBundled("canary", "diff", ["id", canary, canary])).toEqual({
+      move: {
+        action: "canary_started",
+        from: { stable: null, canary: null, retained: [], built: null },
+        to: state,
+        judgement: null,
+        weight: null,
+        runningMode: "canary",
+        reason: null,
+      },
+      observed: { stable: [], canary: [] },
+      windowSeconds: 1,
+    });
+    // The gate's record as the engine hands it back: its keys in another order.
+    const recorded = { built: image, retained: [], canary: { image, version: "1.0.1" }, stable: null };
+    const olds = { ...inputs(to), observed: { stable: [], canary: ["http://127.0.0.1:1"] }, state: recorded };
+    const diff = (news: ReturnType<typeof inputs>) => callBundled("canary", "diff", ["id", olds, news]);
+    // Only a move of the release state (or of service/'s build) calls for a decision.
+    expect(await diff(inputs(to))).toEqual({ ok: true, value: { changes: false } });
+    const other = "swiftdeploy-s/swiftdeploy-app:1.0.2-cafe0002";
+    expect(await diff(inputs({ ...to, canary: { version: "1.0.2", image: other }, built: other }))).toEqual({
       ok: true,
-      value: { changes: false },
+      value: { changes: true },
     });
     const server = http.createServer((_, res) => res.end("ok"));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,6 +1,7 @@
-// index.ts under Pulumi mocks: which resources a manifest and a stack config declare, with which inputs.
-// The program runs for real (planStack, prepareHostFiles with opa, esbuild and `docker info`) in a temp
-// copy of the project; only the engine, the providers and the gates' dynamic providers are replaced.
+// index.ts under Pulumi mocks: which resources a manifest, a stack config and the stack's last outputs (the
+// release it runs) declare, with which inputs. The program runs for real (planStack, planRelease,
+// prepareHostFiles with opa, esbuild and `docker info`) in a temp copy of the project; only the engine, the
+// providers, the gates' dynamic providers and the Docker engine's listing of running containers are replaced.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunError } from "@pulumi/pulumi/errors";
@@ -16,10 +17,20 @@ import {
 } from "../../../components/supervised";
 import { CONTAINER_STOP_GRACE_S, PROXY_READ_TIMEOUT_S } from "../../../lib/drain";
 import { appGeneration, type AppArgs } from "../../../components/app";
+import type { AppSet, Release, ReleaseState } from "../../../lib/release-state";
 import { appArgs } from "../../../program/component-args";
-import { BIG_FILE_BYTES, nginxConfig, OPA_LIMITS, planStack } from "../../../program/plan";
+import { dockerPrefix } from "../../../program/names";
+import { BIG_FILE_BYTES, nginxConfig, OPA_LIMITS, planStack, type StackPlan } from "../../../program/plan";
 import { copyProject, toolsBinDir } from "../../support/project-copy";
-import { fakeHostPort, PROJECT, runProgram, valueOf, type ProgramRun, type Registered } from "./run-program";
+import {
+  fakeHostPort,
+  PROJECT,
+  runProgram,
+  valueOf,
+  type ListedContainer,
+  type ProgramRun,
+  type Registered,
+} from "./run-program";
 
 const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
@@ -29,6 +40,8 @@ const INFRASTRUCTURE_GATE = "pulumi-nodejs:dynamic/swiftdeploy:InfrastructureGat
 const CANARY_GATE = "pulumi-nodejs:dynamic/swiftdeploy:CanaryGate";
 const READINESS = "pulumi-nodejs:dynamic/swiftdeploy:Readiness";
 const INGRESS_CONFIG = "pulumi-nodejs:dynamic/swiftdeploy:IngressConfig";
+const APP = "swiftdeploy:index:App";
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 const ORIGINAL_PATH = process.env.PATH;
 let projectDir: string;
@@ -63,17 +76,35 @@ function pidsLimitOf(run: ProgramRun, container: string): Registered {
   return found;
 }
 
-/** The app's containers, replica 0 first: resources app-<generation>-<replica> of the App component. */
-function appContainers(run: ProgramRun): Registered[] {
+/** One set's containers, replica 0 first: resources app-<set>-<generation>-<replica> of its App component. */
+function setContainers(run: ProgramRun, set: AppSet): Registered[] {
   return ofType(run, CONTAINER)
-    .filter((c) => c.parent === "app")
+    .filter((c) => c.parent === `app-${set}`)
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The app's image resource: app-image-<version>-<build>. */
+/** Every app container, stable's first. */
+function appContainers(run: ProgramRun): Registered[] {
+  return [...setContainers(run, "stable"), ...setContainers(run, "canary")];
+}
+
+/** The App components (one per set) a run declares. */
+function appSets(run: ProgramRun): string[] {
+  return ofType(run, APP).map((a) => a.name);
+}
+
+/** The app's image resources, app-image-<version>-<content hash>, by name. */
+function appImages(run: ProgramRun): Registered[] {
+  return ofType(run, IMAGE)
+    .filter((i) => i.name.startsWith("app-image-"))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The one app image of a run with one version. */
 function appImage(run: ProgramRun): Registered {
-  const [image] = ofType(run, IMAGE).filter((i) => i.parent === "app");
-  return image;
+  const images = appImages(run);
+  expect(images).toHaveLength(1);
+  return images[0];
 }
 
 /** The hash of what the app image is built from (the bundle esbuild wrote and the Dockerfile). */
@@ -94,6 +125,66 @@ function writeManifest(file: string, edits: [from: string, to: string][]): strin
   return relative;
 }
 
+/** The first 8 hex digits of the build's hash: the tag and the image resource carry it. */
+function build8(): string {
+  return serviceHash().slice(0, 8);
+}
+
+/** A version's image tag on `stack`: <prefix>/swiftdeploy-app:<version>-<content hash>. */
+function tagOf(stack: string, version: string, hash = build8()): string {
+  return `${dockerPrefix(PROJECT, stack)}/swiftdeploy-app:${version}-${hash}`;
+}
+
+/** A version and the image it ran with on `stack`, as the release state records it. */
+function recorded(stack: string, version: string, hash: string): Release {
+  return { version, image: tagOf(stack, version, hash) };
+}
+
+/** The stack's outputs after an update that left `release`, as its StackReference reads them. */
+function outputsWith(release: ReleaseState): Record<string, unknown> {
+  return { release };
+}
+
+/** The Docker labels a set's containers carry, as `docker ps --filter label=...` finds them. */
+function labelsOf(stack: string, set: AppSet, version: string): Record<string, string> {
+  return {
+    "swiftdeploy.project": PROJECT,
+    "swiftdeploy.stack": stack,
+    "swiftdeploy.role": "app",
+    "swiftdeploy.set": set,
+    "swiftdeploy.version": version,
+  };
+}
+
+/** The folder a kept image is built from: .swiftdeploy/<stack>/images/<version>-<content hash>/. */
+function contextOf(stack: string, tag: string): string {
+  return path.join(projectDir, ".swiftdeploy", stack, "images", tag.slice(tag.lastIndexOf(":") + 1));
+}
+
+/** The plan of `stack` for a manifest of the project copy, as the program derives it. */
+function planOf(stack: string, mode: "canary" | "stable", manifest = "manifest.yaml"): StackPlan {
+  return planStack({
+    project: PROJECT,
+    stack,
+    mode,
+    manifest: loadManifest(path.join(projectDir, manifest)),
+    projectDir,
+  });
+}
+
+/** The rollout step's config for the run's sets, each naming its containers' Docker names. */
+function expectedConfig(plan: StackPlan, run: ProgramRun, weight: number | null) {
+  const sets = (["stable", "canary"] as const)
+    .map((set) => ({ set, servers: setContainers(run, set).map((c) => c.inputs.name as string) }))
+    .filter((s) => s.servers.length > 0);
+  return nginxConfig(plan, sets, weight);
+}
+
+/** Each container's input, replica by replica. */
+function inputsOf(containers: Registered[], input: string): unknown[] {
+  return containers.map((c) => c.inputs[input]);
+}
+
 function succeeded(run: ProgramRun): ProgramRun {
   if (run.error) throw run.error;
   return run;
@@ -106,19 +197,21 @@ function dockerNames(run: ProgramRun): string[] {
     .map((r) => String(r.inputs.name).replace(/:[^/]*$/, ""));
 }
 
-describe("the program with the shipped manifest on stack unittest", () => {
+describe("the program with the shipped manifest on stack unittest, first deployed (mode canary)", () => {
   const STACK = "unittest";
   let run: ProgramRun;
   let state: string;
   const opaBinary = () => fs.realpathSync(path.join(toolsBinDir(), "opa"));
 
   beforeAll(async () => {
-    run = succeeded(await runProgram({ projectDir, stack: STACK }));
+    run = succeeded(await runProgram({ projectDir, stack: STACK, lastOutputs: {} }));
     state = path.join(projectDir, ".swiftdeploy", STACK);
   });
 
-  it("registers exactly the networks, OPA, both gates, one app replica, nginx, readiness probes, the rollout step, the audit record and its providers", () => {
-    expect(appContainers(run).map((c) => c.name)).toEqual([expect.stringMatching(/^app-[0-9a-f]{8}-0$/)]);
+  it("registers exactly the networks, OPA, both gates, its reference to itself, one app image, the canary set of one replica, nginx, readiness probes, the rollout step, the audit record and its providers", () => {
+    expect(appContainers(run).map((c) => c.name)).toEqual([
+      expect.stringMatching(/^app-canary-[0-9a-f]{8}-0$/),
+    ]);
     const registered = run.resources.map((r) => `${r.type} ${r.name} < ${r.parent ?? "-"}`).sort();
     expect(registered).toEqual(
       [
@@ -133,11 +226,12 @@ describe("the program with the shipped manifest on stack unittest", () => {
         `${READINESS} opa-ready < opa`,
         `${INFRASTRUCTURE_GATE} infrastructure-gate < -`,
         `${CANARY_GATE} canary-gate < -`,
-        "swiftdeploy:index:App app < -",
-        `${IMAGE} app-image-1.0.0-${serviceHash().slice(0, 8)} < app`,
-        `${CONTAINER} ${appContainers(run)[0].name} < app`,
-        `${COMMAND} ${appContainers(run)[0].name} < app`,
-        `${READINESS} app-ready < app`,
+        `${STACK_REFERENCE} organization/${PROJECT}/${STACK} < -`,
+        `${IMAGE} app-image-1.0.0-${build8()} < -`,
+        `${APP} app-canary < -`,
+        `${CONTAINER} ${appContainers(run)[0].name} < app-canary`,
+        `${COMMAND} ${appContainers(run)[0].name} < app-canary`,
+        `${READINESS} app-canary-ready < app-canary`,
         "swiftdeploy:index:Nginx nginx < -",
         `${IMAGE} nginx-image < nginx`,
         `${CONTAINER} nginx-server < nginx`,
@@ -184,14 +278,37 @@ describe("the program with the shipped manifest on stack unittest", () => {
   });
 
   // One image resource per build: replacing one would remove it (and the containers on it) first.
-  it("builds the app image from service/ as a resource and a tag of its own per build of the bundle and Dockerfile", () => {
-    const build = serviceHash().slice(0, 8);
+  it("builds the app image as a resource and a tag of its own per version and build of the bundle and Dockerfile, outside any set", () => {
     const image = appImage(run);
-    expect(image.name).toBe(`app-image-1.0.0-${build}`);
+    expect(image.name).toBe(`app-image-1.0.0-${build8()}`);
     expect(image.inputs).toEqual({
-      name: `swiftdeploy-unittest/swiftdeploy-app:1.0.0-${build}`,
-      build: { context: path.join(projectDir, "service") },
+      name: `swiftdeploy-unittest/swiftdeploy-app:1.0.0-${build8()}`,
+      build: { context: path.join(state, "images", `1.0.0-${build8()}`) },
     });
+    // A set may leave while its version's image stays (retained for a rollback).
+    expect(image.parent).toBeUndefined();
+  });
+
+  // service/ may hold newer code later: the version keeps building to the same image from this copy.
+  it("builds it from a context of its own: a copy of service/'s bundle and Dockerfile, the content the tag's hash names", () => {
+    const context = path.join(state, "images", `1.0.0-${build8()}`);
+    expect(
+      listFiles(context)
+        .map((f) => path.relative(context, f))
+        .sort(),
+    ).toEqual(["Dockerfile", path.join("dist", "server.js")]);
+    for (const file of ["Dockerfile", path.join("dist", "server.js")]) {
+      expect(fs.readFileSync(path.join(context, file), "utf8")).toBe(
+        fs.readFileSync(path.join(projectDir, "service", file), "utf8"),
+      );
+    }
+    expect(hashFiles(listFiles(context), context)).toBe(serviceHash());
+  });
+
+  it("reads the release it runs from the stack's last outputs, through a reference to the stack itself", () => {
+    const [reference] = ofType(run, STACK_REFERENCE);
+    expect(reference.name).toBe(`organization/${PROJECT}/${STACK}`);
+    expect(reference.inputs).toEqual({ name: `organization/${PROJECT}/${STACK}` });
   });
 
   it("runs the OPA server on the internal network only, with no published port", () => {
@@ -272,9 +389,15 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ],
     // The host port is asked from Docker at each probe: it picks a new one at every restart.
     [
-      "app-ready",
+      "app-canary-ready",
       "<app-0>",
-      [{ name: "app-0", url: "http://127.0.0.1/healthz", published: { container: "<name>", port: 9100 } }],
+      [
+        {
+          name: "app-canary-0",
+          url: "http://127.0.0.1/healthz",
+          published: { container: "<name>", port: 9100 },
+        },
+      ],
     ],
     ["nginx-ready", "nginx-server", [{ name: "nginx", url: "http://127.0.0.1:8081/nginx-health" }]],
   ])(
@@ -302,7 +425,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
   });
 
   it.each([
-    ...["infrastructure-gate", "canary-gate", "opa-ready", "app-ready", "nginx-ready"].map((n) => [
+    ...["infrastructure-gate", "canary-gate", "opa-ready", "app-canary-ready", "nginx-ready"].map((n) => [
       n,
       "dynamic-host",
     ]),
@@ -324,20 +447,20 @@ describe("the program with the shipped manifest on stack unittest", () => {
 
   it("runs one app container of its generation on the public network, its admin port on a 127.0.0.1 port Docker picks", () => {
     const app = appContainers(run);
-    const generation = app[0].name.split("-")[1];
+    const generation = app[0].name.split("-")[2];
     expect(app.map((c) => c.inputs.name)).toEqual([`swiftdeploy-unittest-app-${generation}-0`]);
     const { inputs } = app[0];
     expect(inputs.image).toBe(`sha256:${appImage(run).name}`);
     expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-unittest-net" }]);
     expect(inputs.ports).toEqual([{ internal: 9100, ip: "127.0.0.1" }]);
-    expect(inputs.labels).toEqual(
-      expect.arrayContaining([
-        { label: "swiftdeploy.stack", value: STACK },
-        { label: "swiftdeploy.role", value: "app" },
-        { label: "swiftdeploy.generation", value: generation },
-        { label: "swiftdeploy.replica", value: "0" },
-      ]),
-    );
+    // Its set and version too: the canary gate finds each set's running containers by them.
+    const labels = [
+      ...Object.entries(labelsOf(STACK, "canary", "1.0.0")),
+      ["swiftdeploy.generation", generation],
+      ["swiftdeploy.replica", "0"],
+    ].map(([label, value]) => ({ label, value }));
+    expect(inputs.labels).toEqual(expect.arrayContaining(labels));
+    expect(inputs.labels).toHaveLength(labels.length);
     expect(inputs.healthcheck.tests.join(" ")).toContain(
       "curl -fsS -o /dev/null http://127.0.0.1:3000/healthz",
     );
@@ -345,30 +468,24 @@ describe("the program with the shipped manifest on stack unittest", () => {
 
   /** The plan of stack unittest with the shipped manifest, as the program derives it. */
   function unittestPlan() {
-    return planStack({
-      project: PROJECT,
-      stack: STACK,
-      mode: "canary",
-      manifest: loadManifest(path.join(projectDir, "manifest.yaml")),
-      projectDir,
-    });
+    return planOf(STACK, "canary");
   }
 
-  /** The app's arguments as the program builds them for stack unittest (mode from the config). */
+  /** The canary set's arguments as the program builds them for stack unittest's first deploy. */
   function unittestAppArgs(): AppArgs {
-    const plan = unittestPlan();
-    return appArgs(plan, "swiftdeploy-unittest-net", "canary", serviceHash());
+    const set = { set: "canary", version: "1.0.0", image: tagOf(STACK, "1.0.0"), replicas: 1 } as const;
+    return appArgs(unittestPlan(), "swiftdeploy-unittest-net", set, `sha256:app-image-1.0.0-${build8()}`);
   }
 
-  it("names the containers after their generation, a hash of their whole spec", () => {
-    expect(appContainers(run)[0].name).toBe(`app-${appGeneration(unittestAppArgs())}-0`);
+  it("names the containers after their set and generation, a hash of their whole spec", () => {
+    expect(appContainers(run)[0].name).toBe(`app-canary-${appGeneration(unittestAppArgs())}-0`);
   });
 
   // Same inputs under the same name would be replaced in place, and an explicit name is removed first.
   it.each<[string, Partial<AppArgs>]>([
-    ["the image's content", { imageHash: "0".repeat(16) }],
-    ["the version", { imageName: "swiftdeploy-unittest/swiftdeploy-app:1.0.1", version: "1.0.1" }],
-    ["the mode the config asks for", { plannedMode: "stable" }],
+    ["the image's content", { image: tagOf(STACK, "1.0.0", "00000000") }],
+    ["the version", { version: "1.0.1" }],
+    ["the set", { set: "stable" }],
     ["the public port", { port: 3001 }],
     ["the admin port", { adminPort: 9200 }],
     ["the chaos switch", { chaosEnabled: false }],
@@ -415,7 +532,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(appGeneration(unittestAppArgs())).toBe(before);
   });
 
-  it("gives the app its name, version, mode canary, ports and chaos switch from the manifest", () => {
+  it("gives the app its name, version, ports and chaos switch from the manifest, and its set as its mode", () => {
     expect(appContainers(run)[0].inputs.envs).toEqual([
       "SERVICE_NAME=swiftdeploy",
       "APP_VERSION=1.0.0",
@@ -426,10 +543,20 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ]);
   });
 
-  // The gate's output, not the config: the app is replaced in stable mode only once the gate allowed it.
-  it.each(["<app-0>", "audit-events"])("takes the mode for %s from the canary gate's output", (name) => {
-    const registered = name === "<app-0>" ? appContainers(run)[0] : resource(run, name);
-    expect(registered.dependsOn).toContain("canary-gate");
+  // A component's dependsOn holds back its children: they register only once it registered.
+  it("declares the set's containers only once the canary gate let the move through: a refusal touches none", () => {
+    const [container] = appContainers(run);
+    expect(container.parent).toBe("app-canary");
+    expect(resource(run, "app-canary").dependsOn).toEqual(
+      expect.arrayContaining(["canary-gate", "infrastructure-gate"]),
+    );
+    expect(run.resources.indexOf(container)).toBeGreaterThan(
+      run.resources.indexOf(resource(run, "canary-gate")),
+    );
+  });
+
+  it("records the mode the canary gate let through, not the config's", () => {
+    expect(resource(run, "audit-events").dependsOn).toContain("canary-gate");
   });
 
   it("publishes nginx on the manifest's ingress bind and port, on the public network, its config in a mounted folder", () => {
@@ -445,11 +572,13 @@ describe("the program with the shipped manifest on stack unittest", () => {
     expect(inputs.uploads).toBeUndefined();
   });
 
-  it("applies the rendered config, naming the app's containers, through the rollout step once they are ready", async () => {
+  it("applies the rendered config, one upstream of the canary set's containers, through the rollout step once they are ready", async () => {
     const step = resource(run, "ingress-config");
-    const plan = unittestPlan();
     const names = appContainers(run).map((c) => c.inputs.name);
-    const config = nginxConfig(plan, names);
+    const config = nginxConfig(unittestPlan(), [{ set: "canary", servers: names }], null);
+    expect(config.text).toContain("upstream app_canary {");
+    expect(config.text).not.toContain("upstream app_stable");
+    expect(config.text).not.toContain("split_clients");
     expect(step.inputs).toMatchObject({
       container: "swiftdeploy-unittest-nginx",
       containerId: "nginx-server-id",
@@ -463,14 +592,20 @@ describe("the program with the shipped manifest on stack unittest", () => {
       __provider: expect.stringContaining("handler = () => ingressConfigProvider"),
     });
     expect(step.dependsOn).toEqual(
-      expect.arrayContaining(["app-ready", "nginx-ready", "infrastructure-gate"]),
+      expect.arrayContaining(["app-canary-ready", "nginx-ready", "infrastructure-gate"]),
     );
     // Where Docker publishes them is asked by the step itself (it changes at every restart).
     expect(step.inputs.admins).toEqual([
       {
         container: names[0],
         port: 9100,
-        labels: expect.objectContaining({ stack: STACK, role: "app", replica: "0" }),
+        labels: expect.objectContaining({
+          stack: STACK,
+          role: "app",
+          set: "canary",
+          version: "1.0.0",
+          replica: "0",
+        }),
       },
     ]);
   });
@@ -492,19 +627,29 @@ describe("the program with the shipped manifest on stack unittest", () => {
     });
   });
 
-  it("hands the canary gate the mode, the admin URLs and the manifest's observation window", () => {
+  it("hands the canary gate the planned move (a first canary: no judgement), nothing observed and the manifest's observation window", () => {
     const gate = resource(run, "canary-gate");
+    const image = tagOf(STACK, "1.0.0");
     expect(gate.inputs).toEqual({
       opaSocket: path.join(state, "opa", "opa.sock"),
       timeoutMs: 2000,
-      mode: "canary",
-      // What runs now, from Docker by the stack's labels: nothing of stack unittest.
-      adminUrls: [],
-      windowSeconds: 30,
       historyFile: path.join(state, "history.jsonl"),
       stack: STACK,
+      move: {
+        action: "canary_started",
+        from: { stable: null, canary: null, retained: [], built: null },
+        to: { stable: null, canary: { version: "1.0.0", image }, retained: [], built: image },
+        judgement: null,
+        weight: null,
+        runningMode: "canary",
+        reason: null,
+      },
+      // Nothing to judge: the program asks Docker for no running set.
+      observed: { stable: [], canary: [] },
+      windowSeconds: 30,
       __provider: expect.stringContaining("handler = () => canaryGateProvider"),
     });
+    expect(run.dockerQueries).toEqual([]);
   });
 
   // A dependsOn on a component stands for its children. Children register only after their parent, so a
@@ -513,11 +658,13 @@ describe("the program with the shipped manifest on stack unittest", () => {
     ["opa-server", ["opa-policy-tests"]],
     ["infrastructure-gate", ["opa-server"]],
     ["canary-gate", ["infrastructure-gate"]],
-    ["app", ["canary-gate", "infrastructure-gate"]],
+    ["<app image>", ["infrastructure-gate"]],
+    ["app-canary", ["canary-gate", "infrastructure-gate"]],
     ["nginx", ["infrastructure-gate"]],
-    ["audit", ["app-ready", "nginx-server", "nginx-ready", "ingress-config"]],
+    ["audit", ["app-canary-ready", "nginx-server", "nginx-ready", "ingress-config"]],
   ])("registers %s only after %j", (name, after) => {
-    expect(resource(run, name).dependsOn).toEqual(expect.arrayContaining(after));
+    const registered = name === "<app image>" ? appImage(run) : resource(run, name);
+    expect(registered.dependsOn).toEqual(expect.arrayContaining(after));
   });
 
   // Docker cannot change either on a running container; the provider would only note the change in state.
@@ -658,19 +805,44 @@ describe("the program with the shipped manifest on stack unittest", () => {
     });
   });
 
-  it("exports the public URL, admin URLs, OPA socket, mode and history file", async () => {
+  it("exports the public URL, admin URLs and targets, OPA socket, mode, release and history file", async () => {
     const outputs = run.exports!;
+    const [app0] = appContainers(run);
+    const url = `http://127.0.0.1:${fakeHostPort(app0.inputs.name)}`;
     expect(outputs.publicUrl).toBe("http://127.0.0.1:8081");
-    expect(await valueOf(outputs.adminUrls as string[])).toEqual([
-      `http://127.0.0.1:${fakeHostPort(appContainers(run)[0].inputs.name)}`,
+    expect(await valueOf(outputs.adminUrls as string[])).toEqual([url]);
+    expect(await valueOf(outputs.adminTargets as unknown[])).toEqual([
+      {
+        url,
+        labels: {
+          project: PROJECT,
+          stack: STACK,
+          role: "app",
+          set: "canary",
+          version: "1.0.0",
+          generation: app0.name.split("-")[2],
+          replica: "0",
+        },
+      },
     ]);
     expect(outputs.opaSocket).toBe(path.join(state, "opa", "opa.sock"));
     expect(outputs.historyFile).toBe(path.join(state, "history.jsonl"));
     expect(await valueOf(outputs.mode as string)).toBe("canary");
+    const image = tagOf(STACK, "1.0.0");
+    expect(await valueOf(outputs.release as ReleaseState)).toEqual({
+      stable: null,
+      canary: { version: "1.0.0", image },
+      retained: [],
+      built: image,
+    });
+    expect(await valueOf(outputs.stableVersion as string | null)).toBeNull();
+    expect(await valueOf(outputs.canaryVersion as string | null)).toBe("1.0.0");
+    expect(await valueOf(outputs.canaryWeight as number | null)).toBeNull();
+    expect(await valueOf(outputs.canaryVerdict as unknown)).toBeNull();
     expect(Object.keys(outputs)).toContain("infrastructureVerdict");
   });
 
-  describe("and beside it stack Feature.X in mode stable, 3 replicas and overridden host ports", () => {
+  describe("and beside it stack Feature.X first deployed in mode stable, 3 replicas and overridden host ports", () => {
     let other: ProgramRun;
 
     beforeAll(async () => {
@@ -688,6 +860,7 @@ describe("the program with the shipped manifest on stack unittest", () => {
           projectDir,
           stack: "Feature.X",
           config: { mode: "stable", manifest, ingressPort: "18081", adminPort: "19100" },
+          lastOutputs: {},
         }),
       );
     });
@@ -702,8 +875,10 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(inputs.networksAdvanced).toEqual([{ name: "swiftdeploy-feature-x-3b7a83-net" }]);
     });
 
-    it("runs exactly 3 app containers", () => {
+    it("runs exactly 3 app containers, all of the stable set", () => {
+      expect(appSets(other)).toEqual(["app-stable"]);
       expect(appContainers(other)).toHaveLength(3);
+      expect(setContainers(other, "stable")).toHaveLength(3);
     });
 
     it.each<[string, () => Registered[], number, string]>([
@@ -722,9 +897,21 @@ describe("the program with the shipped manifest on stack unittest", () => {
       expect(resource(other, "ingress-config").inputs.config).toContain("proxy_next_upstream_tries 4;");
     });
 
-    it("asks the canary gate to judge stable over what runs, and exports the 3 admin URLs Docker picked", async () => {
+    it("asks the canary gate to release the first version as stable with no judgement, and exports the 3 admin URLs Docker picked", async () => {
       const urls = appContainers(other).map((c) => `http://127.0.0.1:${fakeHostPort(c.inputs.name)}`);
-      expect(resource(other, "canary-gate").inputs).toMatchObject({ mode: "stable", adminUrls: [] });
+      const image = tagOf("Feature.X", "1.0.0");
+      expect(resource(other, "canary-gate").inputs).toMatchObject({
+        move: {
+          action: "release_unjudged",
+          to: { stable: { version: "1.0.0", image }, canary: null, retained: [], built: image },
+          judgement: null,
+          weight: null,
+          runningMode: "stable",
+          reason: "first deploy",
+        },
+        observed: { stable: [], canary: [] },
+      });
+      expect(other.dockerQueries).toEqual([]);
       expect(await valueOf(other.exports!.adminUrls as string[])).toEqual(urls);
       expect(other.exports!.publicUrl).toBe("http://127.0.0.1:18081");
       expect(await valueOf(other.exports!.mode as string)).toBe("stable");
@@ -772,6 +959,325 @@ describe("the program with the shipped manifest on stack unittest", () => {
       const taken = new Set(ports(run));
       expect(ports(other).filter((port) => taken.has(port))).toEqual([]);
     });
+  });
+});
+
+// What runs follows the stack's release state (its last outputs) and the move program/release.ts plans
+// from it; each case runs on a stack of its own. release.test.ts has every row of the plan itself.
+describe("the program's release model", () => {
+  const TWO_REPLICAS: [string, string] = ["replicas: 1 # app", "replicas: 2 # app"];
+  const NEXT_VERSION: [string, string] = ['version: "1.0.0"', 'version: "1.0.1"'];
+  /** The code 1.0.0 ran with, another than service/'s now. */
+  const OLD_CODE = "0123abcd";
+  /** The code the canary 1.0.1 ran with. */
+  const CANARY_CODE = "cafe0001";
+
+  describe("on a first deploy in mode canary (no outputs yet), app.replicas 2", () => {
+    const STACK = "first-canary";
+    let run: ProgramRun;
+    let manifest: string;
+
+    beforeAll(async () => {
+      manifest = writeManifest("first-canary.yaml", [TWO_REPLICAS]);
+      run = succeeded(
+        await runProgram({ projectDir, stack: STACK, config: { mode: "canary", manifest }, lastOutputs: {} }),
+      );
+    });
+
+    it("runs one set, app-canary, of app.replicas containers on service/'s build", () => {
+      expect(appSets(run)).toEqual(["app-canary"]);
+      const canary = setContainers(run, "canary");
+      expect(canary).toHaveLength(2);
+      expect(inputsOf(canary, "image")).toEqual([
+        `sha256:app-image-1.0.0-${build8()}`,
+        `sha256:app-image-1.0.0-${build8()}`,
+      ]);
+      for (const { inputs } of canary) expect(inputs.envs).toContain("APP_MODE=canary");
+      expect(appImages(run).map((i) => i.inputs.name)).toEqual([tagOf(STACK, "1.0.0")]);
+    });
+
+    it("asks the canary gate to start the canary with no judgement", () => {
+      expect(resource(run, "canary-gate").inputs.move).toEqual({
+        action: "canary_started",
+        from: { stable: null, canary: null, retained: [], built: null },
+        to: {
+          stable: null,
+          canary: { version: "1.0.0", image: tagOf(STACK, "1.0.0") },
+          retained: [],
+          built: tagOf(STACK, "1.0.0"),
+        },
+        judgement: null,
+        weight: null,
+        runningMode: "canary",
+        reason: null,
+      });
+      expect(run.dockerQueries).toEqual([]);
+    });
+
+    it("sends every request to the canary set: one upstream, no split", () => {
+      const config = expectedConfig(planOf(STACK, "canary", manifest), run, null);
+      expect(resource(run, "ingress-config").inputs.config).toBe(config.text);
+      expect(config.text).toContain("upstream app_canary {");
+      expect(config.text).not.toContain("split_clients");
+    });
+  });
+
+  describe("with 1.0.0 stable and service.version 1.0.1 in mode canary", () => {
+    const STACK = "canary-beside";
+    const stable = recorded(STACK, "1.0.0", OLD_CODE);
+    const last: ReleaseState = { stable, canary: null, retained: [], built: stable.image };
+    let run: ProgramRun;
+    let manifest: string;
+
+    beforeAll(async () => {
+      manifest = writeManifest("canary-beside.yaml", [NEXT_VERSION, TWO_REPLICAS]);
+      // What the update that deployed 1.0.0 left: its context, and one of an image no release keeps.
+      fs.mkdirSync(contextOf(STACK, stable.image), { recursive: true });
+      fs.writeFileSync(path.join(contextOf(STACK, stable.image), "Dockerfile"), "# 1.0.0's own\n");
+      fs.mkdirSync(contextOf(STACK, tagOf(STACK, "0.9.0", "deadbeef")), { recursive: true });
+      run = succeeded(
+        await runProgram({
+          projectDir,
+          stack: STACK,
+          config: { mode: "canary", manifest },
+          lastOutputs: outputsWith(last),
+        }),
+      );
+    });
+
+    it("runs app-stable on the image 1.0.0 ran with beside app-canary on service/'s new build", () => {
+      expect(appSets(run)).toEqual(["app-stable", "app-canary"]);
+      const [stableSet, canarySet] = [setContainers(run, "stable"), setContainers(run, "canary")];
+      expect(stableSet).toHaveLength(2); // app.replicas
+      expect(canarySet).toHaveLength(1); // canary.replicas
+      expect(new Set(inputsOf(stableSet, "image"))).toEqual(new Set([`sha256:app-image-1.0.0-${OLD_CODE}`]));
+      expect(inputsOf(canarySet, "image")).toEqual([`sha256:app-image-1.0.1-${build8()}`]);
+      for (const { inputs } of stableSet) {
+        expect(inputs.envs).toEqual(expect.arrayContaining(["APP_VERSION=1.0.0", "APP_MODE=stable"]));
+      }
+      expect(canarySet[0].inputs.envs).toEqual(
+        expect.arrayContaining(["APP_VERSION=1.0.1", "APP_MODE=canary"]),
+      );
+    });
+
+    it.each<[AppSet, string]>([
+      ["stable", "1.0.0"],
+      ["canary", "1.0.1"],
+    ])("labels the %s set's containers with their set and version %s", (set, version) => {
+      for (const { inputs } of setContainers(run, set)) {
+        expect(inputs.labels).toEqual(
+          expect.arrayContaining(
+            Object.entries(labelsOf(STACK, set, version)).map(([label, value]) => ({ label, value })),
+          ),
+        );
+      }
+    });
+
+    it.each(["app-stable", "app-canary"])("declares %s only after both gates", (name) => {
+      expect(resource(run, name).dependsOn).toEqual(
+        expect.arrayContaining(["canary-gate", "infrastructure-gate"]),
+      );
+    });
+
+    it("declares one image per version, each from its own context: 1.0.0's as its update left it, 1.0.1's from service/", () => {
+      const newTag = tagOf(STACK, "1.0.1");
+      expect(appImages(run).map((i) => [i.name, i.inputs])).toEqual([
+        [
+          `app-image-1.0.0-${OLD_CODE}`,
+          { name: stable.image, build: { context: contextOf(STACK, stable.image) } },
+        ],
+        [`app-image-1.0.1-${build8()}`, { name: newTag, build: { context: contextOf(STACK, newTag) } }],
+      ]);
+      expect(fs.readdirSync(contextOf(STACK, stable.image))).toEqual(["Dockerfile"]);
+      expect(fs.readFileSync(path.join(contextOf(STACK, stable.image), "Dockerfile"), "utf8")).toBe(
+        "# 1.0.0's own\n",
+      );
+      expect(hashFiles(listFiles(contextOf(STACK, newTag)), contextOf(STACK, newTag))).toBe(serviceHash());
+    });
+
+    it("removes the context of an image the release no longer keeps", () => {
+      const images = path.join(projectDir, ".swiftdeploy", STACK, "images");
+      expect(fs.readdirSync(images).sort()).toEqual([`1.0.0-${OLD_CODE}`, `1.0.1-${build8()}`]);
+    });
+
+    it("splits the requests: an upstream per set, 10 % to the canary, the X-Canary pin", () => {
+      const step = resource(run, "ingress-config");
+      const config = expectedConfig(planOf(STACK, "canary", manifest), run, 10);
+      expect(step.inputs.config).toBe(config.text);
+      expect(step.inputs.configId).toBe(config.id);
+      for (const text of [
+        "upstream app_stable {",
+        "upstream app_canary {",
+        "10% canary;",
+        "map $http_x_canary",
+      ]) {
+        expect(config.text).toContain(text);
+      }
+      expect(step.inputs.upstreams).toEqual(appContainers(run).map((c) => c.inputs.name));
+      expect(step.inputs.admins.map((a: { container: string }) => a.container)).toEqual(
+        appContainers(run).map((c) => c.inputs.name),
+      );
+      expect(step.dependsOn).toEqual(expect.arrayContaining(["app-stable-ready", "app-canary-ready"]));
+    });
+
+    it("asks the canary gate to start 1.0.1 as the canary at weight 10, with no judgement", () => {
+      const built = tagOf(STACK, "1.0.1");
+      expect(resource(run, "canary-gate").inputs.move).toEqual({
+        action: "canary_started",
+        from: last,
+        to: { stable, canary: { version: "1.0.1", image: built }, retained: [], built },
+        judgement: null,
+        weight: 10,
+        runningMode: "canary",
+        reason: null,
+      });
+      expect(resource(run, "canary-gate").inputs.observed).toEqual({ stable: [], canary: [] });
+      expect(run.dockerQueries).toEqual([]);
+    });
+
+    it("exports both versions, the weight and mode canary, and records both sets' containers", async () => {
+      const outputs = run.exports!;
+      expect(await valueOf(outputs.stableVersion as string | null)).toBe("1.0.0");
+      expect(await valueOf(outputs.canaryVersion as string | null)).toBe("1.0.1");
+      expect(await valueOf(outputs.canaryWeight as number | null)).toBe(10);
+      expect(await valueOf(outputs.mode as string)).toBe("canary");
+      const deployed = JSON.parse(resource(run, "audit-events").inputs.environment.DEPLOYED);
+      expect(deployed.app).toBe(
+        appContainers(run)
+          .map((c) => `${c.name}-id`)
+          .join(","),
+      );
+    });
+  });
+
+  describe("with 1.0.0 stable and 1.0.1 the canary, service.version 1.0.1 in mode stable", () => {
+    const STACK = "promote";
+    const stable = recorded(STACK, "1.0.0", OLD_CODE);
+    const canary = recorded(STACK, "1.0.1", CANARY_CODE);
+    let last: ReleaseState;
+    /** Where Docker published each running set's admin listener. */
+    const PORTS: Record<string, number[]> = { "stable 1.0.0": [40001, 40003], "canary 1.0.1": [40002] };
+    let run: ProgramRun;
+    let manifest: string;
+
+    beforeAll(async () => {
+      manifest = writeManifest("promote.yaml", [NEXT_VERSION, TWO_REPLICAS]);
+      // service/ unchanged since that update (whatever its build was tagged): the canary's image is kept.
+      last = { stable, canary, retained: [], built: tagOf(STACK, "1.0.1") };
+      const running = (labels: Record<string, string>): ListedContainer[] =>
+        (PORTS[`${labels["swiftdeploy.set"]} ${labels["swiftdeploy.version"]}`] ?? []).map((port) => ({
+          Names: [`/app-${port}`],
+          State: "running",
+          Ports: [{ IP: "127.0.0.1", PrivatePort: 9100, PublicPort: port, Type: "tcp" }],
+        }));
+      run = succeeded(
+        await runProgram({
+          projectDir,
+          stack: STACK,
+          config: { mode: "stable", manifest },
+          lastOutputs: outputsWith(last),
+          running,
+        }),
+      );
+    });
+
+    it("runs one set, app-stable, of app.replicas containers on the image 1.0.1 ran with as the canary", () => {
+      expect(appSets(run)).toEqual(["app-stable"]);
+      const stableSet = setContainers(run, "stable");
+      expect(inputsOf(stableSet, "image")).toEqual([
+        `sha256:app-image-1.0.1-${CANARY_CODE}`,
+        `sha256:app-image-1.0.1-${CANARY_CODE}`,
+      ]);
+      for (const { inputs } of stableSet) {
+        expect(inputs.envs).toEqual(expect.arrayContaining(["APP_VERSION=1.0.1", "APP_MODE=stable"]));
+        expect(inputs.labels).toEqual(
+          expect.arrayContaining([
+            { label: "swiftdeploy.set", value: "stable" },
+            { label: "swiftdeploy.version", value: "1.0.1" },
+          ]),
+        );
+      }
+    });
+
+    it("keeps 1.0.0's image for a rollback and builds no other", () => {
+      expect(appImages(run).map((i) => i.inputs.name)).toEqual([stable.image, canary.image]);
+    });
+
+    it("asks the canary gate to judge the promotion, observing the running sets it found by their labels", () => {
+      expect(resource(run, "canary-gate").inputs).toMatchObject({
+        move: {
+          action: "canary_promoted",
+          from: last,
+          to: { stable: canary, canary: null, retained: [stable], built: tagOf(STACK, "1.0.1") },
+          judgement: "canary",
+          weight: null,
+          runningMode: "stable",
+          reason: null,
+        },
+        observed: {
+          stable: ["http://127.0.0.1:40001", "http://127.0.0.1:40003"],
+          canary: ["http://127.0.0.1:40002"],
+        },
+      });
+      expect(run.dockerQueries).toHaveLength(2);
+      expect(run.dockerQueries).toEqual(
+        expect.arrayContaining([labelsOf(STACK, "stable", "1.0.0"), labelsOf(STACK, "canary", "1.0.1")]),
+      );
+    });
+
+    it("sends every request to the stable set once the gate allowed it", () => {
+      const config = expectedConfig(planOf(STACK, "stable", manifest), run, null);
+      expect(resource(run, "ingress-config").inputs.config).toBe(config.text);
+      expect(config.text).toContain("upstream app_stable {");
+      expect(config.text).not.toContain("app_canary");
+    });
+  });
+
+  it("refuses service/'s changed code under the running version 1.0.0 as a RunError asking for a new version, and declares no set", async () => {
+    const STACK = "changed-code";
+    const stable = recorded(STACK, "1.0.0", OLD_CODE);
+    const run = await runProgram({
+      projectDir,
+      stack: STACK,
+      lastOutputs: outputsWith({ stable, canary: null, retained: [], built: stable.image }),
+    });
+    expect(RunError.isInstance(run.error)).toBe(true);
+    const message = run.error!.message;
+    expect(message).toContain(`service.version "1.0.0" is the stable version and runs image ${stable.image}`);
+    expect(message).toContain(`now builds ${tagOf(STACK, "1.0.0")}`);
+    expect(message).toContain("Set a new service.version in manifest.yaml");
+    // OPA starts before the release is planned; nothing of the app, the gate's move or nginx is declared.
+    expect(ofType(run, CONTAINER).map((c) => c.name)).toEqual(["opa-server"]);
+    expect(appSets(run)).toEqual([]);
+    expect(appImages(run)).toEqual([]);
+    expect(ofType(run, CANARY_GATE)).toEqual([]);
+  });
+
+  it("exports the release, stable and canary versions, mode and verdict the canary gate answers, not the plan's", async () => {
+    const STACK = "gate-answer";
+    const state: ReleaseState = {
+      stable: recorded(STACK, "0.9.0", OLD_CODE),
+      canary: null,
+      retained: [],
+      built: tagOf(STACK, "1.0.0"),
+    };
+    const verdict = { allow: true, violations: [], decisionId: "d-1" };
+    // The plan is a first canary of 1.0.0 (mode canary, no stable): every exported value below differs.
+    const run = succeeded(
+      await runProgram({
+        projectDir,
+        stack: STACK,
+        lastOutputs: {},
+        canaryGate: () => ({ state, previous: state, mode: "stable", verdict }),
+      }),
+    );
+    const outputs = run.exports!;
+    expect(await valueOf(outputs.release as ReleaseState)).toEqual(state);
+    expect(await valueOf(outputs.stableVersion as string | null)).toBe("0.9.0");
+    expect(await valueOf(outputs.canaryVersion as string | null)).toBeNull();
+    expect(await valueOf(outputs.mode as string)).toBe("stable");
+    expect(await valueOf(outputs.canaryVerdict as unknown)).toEqual(verdict);
+    expect(JSON.parse(resource(run, "audit-events").inputs.environment.DEPLOYED).mode).toBe("stable");
   });
 });
 

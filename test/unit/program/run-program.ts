@@ -29,7 +29,15 @@ export interface ProgramRun {
   /** index.ts's exports (the stack outputs), or undefined when the program threw. */
   exports?: Record<string, unknown>;
   error?: Error;
+  /** The labels of each listing of running containers the program asked the Docker engine for. */
+  dockerQueries: Record<string, string>[];
 }
+
+/** A running container as the Docker engine lists it (lib/docker-engine.ts ListedContainer). */
+export type ListedContainer = import("../../../lib/docker-engine").ListedContainer;
+
+/** What the canary gate's provider answers for its inputs: its outputs besides the inputs. */
+export type CanaryGateAnswer = (inputs: Record<string, any>) => Record<string, unknown>;
 
 /** The last resource index.ts declares; it depends on the app and nginx, so it registers last. */
 const LAST_RESOURCE = "audit-events";
@@ -46,8 +54,13 @@ export async function runProgram(opts: {
   config?: Record<string, string>;
   /** The stack's outputs after its last update, as its StackReference to itself reads them ({} = first deploy). */
   lastOutputs?: Record<string, unknown>;
+  /** The running containers the Docker engine lists for a label filter (default: none). */
+  running?: (labels: Record<string, string>) => ListedContainer[];
+  /** The canary gate's outputs (default: as its provider creates them, the move let through). */
+  canaryGate?: CanaryGateAnswer;
 }): Promise<ProgramRun> {
   const resources: Registered[] = [];
+  const dockerQueries: Record<string, string>[] = [];
   const requests = new Map<string, RequestFacts>();
   let lastRegistered!: () => void;
   const done = new Promise<void>((resolve) => (lastRegistered = resolve));
@@ -71,7 +84,7 @@ export async function runProgram(opts: {
           state:
             args.type === "pulumi:pulumi:StackReference"
               ? { name: args.inputs.name, outputs: opts.lastOutputs ?? {}, secretOutputNames: [] }
-              : { ...args.inputs, ...fakeOutputs(args.type, args.name, args.inputs) },
+              : { ...args.inputs, ...fakeOutputs(args.type, args.name, args.inputs, opts.canaryGate) },
         };
       },
       call: (args) => args.inputs,
@@ -81,16 +94,43 @@ export async function runProgram(opts: {
     false,
   );
   recordRequests(requests);
+  // What runs now, as the program reads it from the Docker engine: the run's own answer, each query noted.
+  const engine = path.join(opts.projectDir, "lib", "docker-engine.ts");
+  vi.doMock(engine, async (importOriginal) => ({
+    ...(await importOriginal<typeof import("../../../lib/docker-engine")>()),
+    containersByLabels: async (labels: Record<string, string>) => {
+      dockerQueries.push(labels);
+      return opts.running?.(labels) ?? [];
+    },
+  }));
+
+  // As the Pulumi language host does, an error the program throws after its module loaded (a rejected
+  // promise: the stack's wiring is asynchronous) fails the run. A listener of our own also tells Vitest
+  // the rejection is handled.
+  let failed!: (error: unknown) => void;
+  const failure = new Promise<never>((_, reject) => (failed = reject));
+  failure.catch(() => undefined);
+  process.on("unhandledRejection", failed);
 
   vi.resetModules();
   try {
     const exports = await import(path.join(opts.projectDir, "index.ts"));
-    await withTimeout(done, `the program did not register ${LAST_RESOURCE}`, resources);
-    return { resources, exports };
+    await withTimeout(
+      Promise.race([done, failure]),
+      `the program did not register ${LAST_RESOURCE}`,
+      resources,
+    );
+    // The engine waits for the stack's outputs too: one that fails fails the update.
+    const outputs = Object.values(exports).map((value) => valueOf(value as pulumi.Input<unknown>));
+    await Promise.race([Promise.all(outputs), failure]);
+    return { resources, exports, dockerQueries };
   } catch (error) {
     // Give any registration already under way the time to reach the mock, so "nothing registered" means it.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    return { resources, error: error as Error };
+    return { resources, error: error as Error, dockerQueries };
+  } finally {
+    process.off("unhandledRejection", failed);
+    vi.doUnmock(engine);
   }
 }
 
@@ -136,13 +176,23 @@ function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** Outputs the Docker provider computes that the program reads: an image's id. */
-function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/** Outputs the providers compute that the program reads: an image's id, the gate's state, the admin URLs. */
+function fakeOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  canaryGate: CanaryGateAnswer = letThrough,
+): Record<string, unknown> {
   if (type === "docker:index/remoteImage:RemoteImage") return { imageId: `sha256:${name}` };
+  if (type === "pulumi-nodejs:dynamic/swiftdeploy:CanaryGate") return canaryGate(inputs);
   if (type === "pulumi-nodejs:dynamic/swiftdeploy:IngressConfig") {
     // As the rollout step does: each admin listener's URL at the port Docker published it on.
-    const admins = (inputs.admins ?? []) as { container: string }[];
-    return { adminUrls: admins.map((a) => `http://127.0.0.1:${fakeHostPort(a.container)}`) };
+    const admins = (inputs.admins ?? []) as { container: string; labels: Record<string, string> }[];
+    const url = (container: string) => `http://127.0.0.1:${fakeHostPort(container)}`;
+    return {
+      adminUrls: admins.map((a) => url(a.container)),
+      adminTargets: admins.map((a) => ({ url: url(a.container), labels: a.labels })),
+    };
   }
   if (type === "docker:index/container:Container") {
     // As Docker does: a published port without a host port gets one it picks (here: from the name).
@@ -151,6 +201,14 @@ function fakeOutputs(type: string, name: string, inputs: Record<string, unknown>
   }
   return {};
 }
+
+/** The canary gate's outputs when it lets the move through (gates/canary-provider.ts, no earlier record). */
+export const letThrough: CanaryGateAnswer = ({ move }) => ({
+  state: move.to,
+  previous: move.from,
+  mode: move.runningMode,
+  verdict: null,
+});
 
 /** A stable stand-in for the port Docker would pick for a container. */
 export function fakeHostPort(containerResource: string): number {

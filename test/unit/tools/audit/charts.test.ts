@@ -45,6 +45,9 @@ describe("mermaidLineChart", () => {
     expect(mermaidLineChart({ title: "P99", yLabel: "ms", points })).toContain(
       'title "P99 (max of every 3 scrapes)"',
     );
+    expect(mermaidLineChart({ title: "P99", yLabel: "ms", points, pointName: "windows" })).toContain(
+      'title "P99 (max of every 3 windows)"',
+    );
   });
 
   it.each([

@@ -39,18 +39,23 @@ describe("the audit report of a recorded real session", () => {
   });
 
   it("has every section", () => {
-    for (const title of ["Timeline", "Mode Changes", "Policy Violations", "Metrics Summary", "Charts"]) {
+    for (const title of ["Timeline", "Releases", "Policy Violations", "Metrics Summary", "Charts"]) {
       expect(section(title).length).toBeGreaterThan(0);
     }
   });
 
-  it("lists each mode change, allowed or refused", () => {
+  it("lists each mode change, allowed or refused, with its decision id", () => {
     const changes = ofType("mode_change");
     expect(changes.map((c) => c.allowed)).toEqual([true, true, false]);
-    const rows = section("Mode Changes")
+    const rows = section("Releases")
       .split("\n")
       .filter((l) => l.startsWith("| 20"));
-    expect(rows).toHaveLength(changes.length);
+    expect(rows.map((r) => r.split(" | ").slice(1, 4))).toEqual([
+      ["promotion", "mode canary", "mode stable"],
+      ["rollback", "mode stable", "mode canary"],
+      ["promotion refused", "mode canary", "mode stable"],
+    ]);
+    expect(rows[2]).toContain(" | 5aba2af1-81f6-4265-9bba-a4786f71a2c9 | ");
   });
 
   it("quotes the refused promotion's violation in full", () => {

@@ -45,14 +45,21 @@ function chartData(markdown: string, heading: string) {
 
 describe("renderAuditReport on a recorded session", () => {
   it("has every section, in order", () => {
-    const headings = report.split("\n").filter((l) => /^##? /.test(l));
+    // Violations have a ### heading each (tested below); the other sections' subsections are fixed.
+    const headings = report.split("\n").filter((l) => /^#{1,3} (?!20)/.test(l));
     expect(headings).toEqual([
       "# SwiftDeploy audit report",
       "## Timeline",
-      "## Mode Changes",
+      "## Releases",
       "## Policy Violations",
       "## Metrics Summary",
+      "### Dashboard scrapes",
+      "### Canary gate windows",
       "## Charts",
+      "### Error rate over time",
+      "### P99 latency over time",
+      "### Canary gate windows: error rate",
+      "### Canary gate windows: P99 latency",
       "## Pulumi Updates",
       "## Skipped Lines",
     ]);
@@ -78,16 +85,17 @@ describe("renderAuditReport on a recorded session", () => {
     expect(times).toEqual([...times].sort());
   });
 
-  it("lists every mode change with its outcome and reason", () => {
-    const modes = section(report, "Mode Changes");
+  it("lists every mode change recorded before the two sets among the releases, with its outcome and reason", () => {
+    const releases = section(report, "Releases");
     const changes = ofType("mode_change");
-    expect(modes.split("\n").filter((l) => l.startsWith("| 20"))).toHaveLength(changes.length);
+    expect(releases.split("\n").filter((l) => l.startsWith("| 20"))).toHaveLength(changes.length);
     for (const c of changes) {
-      const outcome = c.allowed ? "done" : "refused";
-      expect(modes).toContain(
-        `| ${utc(c.ts)} | promotion | canary | stable | ${outcome} | ${(c.reason as string) ?? ""}`,
+      const event = c.allowed ? "promotion" : "promotion refused";
+      expect(releases).toContain(
+        `| ${utc(c.ts)} | ${event} | mode canary | mode stable |  |  |  | ${(c.reason as string) ?? ""} |`,
       );
     }
+    expect(releases).toContain("Rows whose From and To are modes were recorded before the two sets");
   });
 
   it("quotes every violation of every denial in full, and every gate that got no decision", () => {
@@ -105,8 +113,18 @@ describe("renderAuditReport on a recorded session", () => {
     expect(violations).not.toContain("10:03:11"); // the allowed promotion is no violation
   });
 
+  it("tables the windows the canary gate observed, recorded before the two sets as the canary's alone", () => {
+    const windows = section(report, "Metrics Summary").split("### Canary gate windows")[1];
+    expect(windows).toContain(
+      "| 2025-11-24 10:01:35 UTC | 30 s | canary | - | 294 | - | 46.94 | 12 | DENY | 7d1e2c44-51aa-4c3b-8e0f-6a9b0c1d2e02 |",
+    );
+    expect(windows).toContain("| Error rate (%) | canary | 3 | 0 | 46.94 | 15.65 |");
+    expect(windows).not.toContain("| stable |");
+    expect(windows).not.toContain("Over all windows"); // errors were not recorded before the two sets
+  });
+
   it("summarises min, max and average of error rate, P99 and throughput over the scrapes", () => {
-    const summary = section(report, "Metrics Summary");
+    const summary = section(report, "Metrics Summary").split("### Canary gate windows")[0];
     const row = (name: string, key: string) => {
       const values = valuesOf(key);
       const avg = Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100;
@@ -213,9 +231,11 @@ describe("renderAuditReport on a recorded session", () => {
   it("says plainly when there is nothing recorded", () => {
     const empty = renderAuditReport([], [], { available: true, updates: [] }, NOW);
     expect(section(empty, "Timeline")).toContain(
-      "No deploys, gate decisions, mode changes or teardowns recorded.",
+      "No deploys, gate decisions, releases or teardowns recorded.",
     );
+    expect(section(empty, "Releases")).toContain("No releases or mode changes recorded.");
     expect(section(empty, "Metrics Summary")).toContain("No scrapes recorded");
+    expect(section(empty, "Metrics Summary")).toContain("No canary gate windows recorded");
     expect(section(empty, "Charts")).toContain("No interval values to chart yet.");
     expect(section(empty, "Policy Violations")).toContain("None: all 0 gate decisions allowed.");
   });
