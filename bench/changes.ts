@@ -43,7 +43,8 @@ const LOAD = { keepAliveClients: 4, freshClients: 4, maxSeconds: 60, pauseMs: 1 
 /** Load before and after the change, so the change sits inside a steady stream. */
 const MARGIN_MS = 1500;
 
-async function underLoad(
+/** Runs `change` inside a steady load through `url`: the load, and the change's own time. */
+export async function underLoad(
   url: string,
   change: () => Promise<unknown>,
 ): Promise<Omit<ChangeRun, "change" | "system">> {

@@ -4,12 +4,16 @@
 //   3. the canary gate's time beyond its observation window
 //   4. the metrics middleware's throughput cost and the dashboard's CPU per refresh
 //   5. changes under load: failed requests while SwiftDeploy and Compose v2 make the same changes
-// `npm run bench -- --only N` runs bench N alone (with the set-up it needs).
+//   6. canary: the split's accuracy and the pin header, nginx's own time per request, promotion time beyond
+//      the window with 1 and 3 stable replicas, failed requests through promotions, an abort and a rollback
+// `npm run bench -- --only N` runs bench N alone (with the set-up it needs: the shared bench stack only for
+// 1, 2, 3 and 5; 6 deploys a stack of its own).
 // Everything runs on stacks of its own (`bench-<pid>`, ports 18081+ and 19100+, never the dev stack's), and
 // every stack, compose project, container, network, image tag and state folder it made is removed in a
-// finally block, also on failure or Ctrl+C. All traffic goes to 127.0.0.1. About 8-10 minutes.
+// finally block, also on failure or Ctrl+C. All traffic goes to 127.0.0.1. About 12-14 minutes.
 // This file holds what runs in which order and the cleanup on exit or signal; world.ts is what a run creates,
-// deploys.ts, gate.ts, metrics-overhead.ts and dashboard-cpu.ts the benches, report.ts the printed report.
+// deploys.ts, gate.ts, changes.ts, canary.ts, metrics-overhead.ts and dashboard-cpu.ts the benches,
+// report.ts the printed report.
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { median } from "../lib/numbers";
@@ -20,6 +24,7 @@ import type { Mode } from "../lib/modes";
 import { loadManifest } from "../program/manifest";
 import { planStack } from "../program/plan";
 import { applyPortOverrides } from "../program/stack-settings";
+import { benchCanary, canaryBenchManifest, emptyCanaryResult } from "./canary";
 import { benchChangesUnderLoad } from "./changes";
 import { ComposeProject } from "./compose";
 import { benchDashboardCpu } from "./dashboard-cpu";
@@ -39,7 +44,10 @@ const PORTS = {
   plain: { ingress: 18082, admin: 19110 },
   compose: { ingress: 18083, admin: 19120 },
   changes: { ingress: 18084, admin: 19130 },
+  canary: { ingress: 18085, admin: 19140 },
 };
+/** The benches that run on the shared bench stack (`bench-<pid>`); the others need no deploy before them. */
+const ON_BENCH_STACK = ["1", "2", "3", "5"];
 
 const log = (line: string) => console.log(line);
 /** Ctrl+C count: the first stops the running command and skips what is left; cleanup still runs. */
@@ -94,6 +102,21 @@ async function section<T>(results: Results, name: string, fn: () => Promise<T>):
 
 async function runAll(world: BenchWorld, results: Results): Promise<void> {
   world.writeManifest();
+  if (ONLY === undefined || ON_BENCH_STACK.includes(ONLY)) await onBenchStack(world, results);
+  await section(results, "6. canary: split, pin, promotions, abort, rollback (a stack of its own)", () =>
+    canaryOnItsOwnStack(world, results),
+  );
+  results.programWorkMs = await section(results, "2b. the program's own work, in-process", () =>
+    programWorkMs(world),
+  );
+  results.metrics = await section(results, "4a. metrics middleware overhead", () =>
+    runMetricsOverheadBench(),
+  );
+  results.dashboard = await section(results, "4b. dashboard CPU per refresh", () => benchDashboardCpu(50));
+}
+
+/** Benches 1, 3, 5 and 2, in that order, on the bench stack deployed first (2 destroys it). */
+async function onBenchStack(world: BenchWorld, results: Results): Promise<void> {
   const sdPlan = world.plan(world.id, PORTS.swiftdeploy);
   const sd = await world.stack(world.id, ROOT, PORTS.swiftdeploy);
   await section(results, `deploying bench stack ${world.id} (untimed: builds or re-tags the images)`, () =>
@@ -164,13 +187,32 @@ async function runAll(world: BenchWorld, results: Results): Promise<void> {
     await world.compose.down();
     return benchDeploys(deploySystems(world.env, sd, plain, world.compose), ROUNDS, log);
   });
-  results.programWorkMs = await section(results, "2b. the program's own work, in-process", () =>
-    programWorkMs(world),
-  );
-  results.metrics = await section(results, "4a. metrics middleware overhead", () =>
-    runMetricsOverheadBench(),
-  );
-  results.dashboard = await section(results, "4b. dashboard CPU per refresh", () => benchDashboardCpu(50));
+}
+
+/**
+ * Bench 6 on stack `<id>-canary` with a manifest of its own, removed again when the bench ends. Its figures
+ * go into results as they are measured, so a failure half-way still reports what came before it.
+ */
+async function canaryOnItsOwnStack(world: BenchWorld, results: Results): Promise<void> {
+  const name = `${world.id}-canary`;
+  const manifestFile = path.join(".swiftdeploy", name, "manifest.yaml");
+  const manifestText = fs.readFileSync(path.join(ROOT, world.manifestFile), "utf8");
+  fs.mkdirSync(path.join(ROOT, ".swiftdeploy", name), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, manifestFile), canaryBenchManifest(manifestText, "1.0.0", 1));
+  const stack = await world.stack(name, ROOT, PORTS.canary, manifestFile);
+  results.canaryRelease = emptyCanaryResult();
+  try {
+    const target = {
+      stack,
+      plan: world.plan(name, PORTS.canary, manifestFile),
+      manifestFile: path.join(ROOT, manifestFile),
+      manifestText,
+      env: world.env,
+    };
+    await benchCanary(target, results.canaryRelease, log);
+  } finally {
+    await world.dropStack(stack);
+  }
 }
 
 // ---- main -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import Table from "cli-table3";
 import { loadavg } from "node:os";
 import { median } from "../lib/numbers";
+import type { CanaryBenchResult, CanaryChangeRun } from "./canary";
 import { CHANGES, type ChangeRun } from "./changes";
 import type { DashboardCpuResult } from "./dashboard-cpu";
 import { DEPLOY_SCRIPT, LABELS, otherScriptOf, type DeployBenchResult } from "./deploys";
@@ -20,6 +21,7 @@ export interface Results {
   metrics?: MetricsResult;
   dashboard?: DashboardCpuResult;
   changes?: ChangeRun[];
+  canaryRelease?: CanaryBenchResult;
   errors: string[];
 }
 
@@ -51,6 +53,104 @@ function changesTable(runs: ChangeRun[]): string {
     `Changes under load (4 keep-alive + 4 new-connection clients through the ingress):\n${table.toString()}\n` +
     `Resent after a kept-alive connection closed under them before any answer (RFC 9112 §9.3.1; nginx closes ` +
     `idle connections when it reloads): ${resent} over all SwiftDeploy changes; each resent once, a request that then failed still counts as failed.`
+  );
+}
+
+/** The largest distance of the canary's share from its weight that still meets the target, in points. */
+const SPLIT_TOLERANCE_POINTS = 2;
+/** The most a promotion's `pulumi up` may take beyond its observation window. */
+const PROMOTION_BEYOND_WINDOW_MS = 8000;
+/** nginx's own time per request, p50. */
+const NGINX_OWN_P50_MS = 1;
+
+const changeName = (c: CanaryChangeRun) =>
+  `${c.kind}, ${c.stableReplicas} stable ${c.stableReplicas === 1 ? "replica" : "replicas"}`;
+
+/** Section 6's figures for the main table: the split, the pin, each promotion's time, nginx's own time. */
+function canaryRows(c: CanaryBenchResult): string[][] {
+  const rows: string[][] = [];
+  if (c.split) {
+    const s = c.split;
+    const share = (100 * s.canary) / (s.canary + s.stable);
+    const off = share - c.weight;
+    rows.push([
+      `6. canary share at weight ${c.weight} (${s.requests} GET / through the ingress)`,
+      `${share.toFixed(2)} %, ${off >= 0 ? "+" : ""}${off.toFixed(2)} points (${s.canary} canary, ` +
+        `${s.stable} stable, ${s.failed} failed)`,
+      `${c.weight} ± ${SPLIT_TOLERANCE_POINTS} points`,
+      mark(Math.abs(off) <= SPLIT_TOLERANCE_POINTS),
+    ]);
+  }
+  if (c.pins.length > 0) {
+    const set = (header: string) => (header === "always" ? "canary" : "stable");
+    rows.push([
+      "6. X-Canary pin: always → canary, never → stable",
+      c.pins
+        .map((p) => `${p.header}: ${p.pinned} of ${p.requests} ${set(p.header)}, ${p.failed} failed`)
+        .join("; "),
+      "all pinned",
+      mark(c.pins.length === 2 && c.pins.every((p) => p.pinned === p.requests)),
+    ]);
+  }
+  for (const p of c.changes.filter((ch) => ch.kind === "promotion")) {
+    const beyond = p.changeMs - c.windowSeconds * 1000;
+    const gate = p.gateOverheadMs === undefined ? "" : `; the gate's own part ${ms(p.gateOverheadMs)}`;
+    rows.push([
+      `6. promotion beyond its ${c.windowSeconds} s window (shortened for the bench), ${p.stableReplicas} stable ${p.stableReplicas === 1 ? "replica" : "replicas"}`,
+      p.error ? `failed: ${p.error}` : `${secs(beyond)} (pulumi up ${secs(p.changeMs)}${gate})`,
+      `<= ${secs(PROMOTION_BEYOND_WINDOW_MS)}`,
+      mark(!p.error && beyond <= PROMOTION_BEYOND_WINDOW_MS),
+    ]);
+  }
+  if (c.nginx) {
+    const n = c.nginx;
+    rows.push([
+      `6. nginx's own time per request, rt − urt (${n.lines} access-log lines of the split)`,
+      `p50 ${ms(n.p50Ms)}, p99 ${ms(n.p99Ms)}, mean ${n.meanMs.toFixed(2)} ms (nginx logs whole ms; ` +
+        `${n.withoutUpstream} lines without an upstream time left out)`,
+      `<= ${ms(NGINX_OWN_P50_MS)} p50`,
+      mark(n.p50Ms <= NGINX_OWN_P50_MS),
+    ]);
+  } else if (c.split) {
+    rows.push(["6. nginx's own time per request, rt − urt", "no access-log line of the split", "", ""]);
+  }
+  return rows;
+}
+
+/** Section 6's changes under load, with Compose's version change (section 5) beside them: it has no canary. */
+function canaryChangesTable(c: CanaryBenchResult, changes: ChangeRun[] | undefined): string {
+  const table = new Table({
+    head: [
+      "canary change under load",
+      "SwiftDeploy: failed / requests",
+      "pulumi up",
+      "Compose v2: its version change (section 5)",
+      "target",
+    ],
+    ...TABLE_STYLE,
+  });
+  const compose = changes?.find((r) => r.system === "compose" && r.change === CHANGES[0].name);
+  const composeCell = compose
+    ? `${compose.load.failures} / ${compose.load.requests}, ${secs(compose.changeMs)}`
+    : "—";
+  for (const run of c.changes) {
+    const ok = !run.error && run.load.failures === 0 && run.load.requests >= 2000;
+    table.push([
+      changeName(run),
+      `${run.load.failures} / ${run.load.requests}${run.error ? " (change failed)" : ""}`,
+      secs(run.changeMs),
+      composeCell,
+      `0 of ≥ 2,000 ${mark(ok)}`,
+    ]);
+  }
+  const resent = c.changes.reduce((n, r) => n + r.load.resent, 0);
+  return (
+    `Canary changes under load (4 keep-alive + 4 new-connection clients through the ingress; ${c.windowSeconds} s ` +
+    `observation window):
+${table.toString()}
+` +
+    `Compose v2 has no canary: there, each of these is a change of the one service's image, measured once in ` +
+    `section 5 ("—": section 5 did not run). Resent after a kept-alive connection closed under them: ${resent}.`
   );
 }
 
@@ -127,6 +227,7 @@ function mainTable(r: Results): string {
       mark(c.overheadMs <= 100),
     ]);
   }
+  if (r.canaryRelease) for (const row of canaryRows(r.canaryRelease)) table.push(row);
   if (r.metrics) {
     const m = r.metrics;
     table.push([
@@ -242,6 +343,9 @@ export function report(r: Results, totalMs: number): string {
   parts.push(mainTable(r));
   if (r.deploys) parts.push(phaseTable(r.deploys, r.programWorkMs));
   if (r.changes) parts.push(changesTable(r.changes));
+  if (r.canaryRelease && r.canaryRelease.changes.length > 0) {
+    parts.push(canaryChangesTable(r.canaryRelease, r.changes));
+  }
   parts.push(definitions());
   if (r.errors.length > 0) parts.push(`FAILED parts:\n${r.errors.map((e) => `  - ${e}`).join("\n")}`);
   return parts.join("\n\n");

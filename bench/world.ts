@@ -20,7 +20,7 @@ export class BenchWorld {
   readonly id = `bench-${process.pid}`;
   readonly dockerPrefix = `${PROJECT}-${this.id}`;
   readonly manifestFile = path.join(".swiftdeploy", this.id, "manifest.yaml");
-  readonly stateDirs = ["", "-plain", "-compose", "-changes"].map((s) =>
+  readonly stateDirs = ["", "-plain", "-compose", "-changes", "-canary"].map((s) =>
     path.join(ROOT, ".swiftdeploy", `${this.id}${s}`),
   );
   readonly stacks: PulumiStack[] = [];
@@ -54,8 +54,13 @@ export class BenchWorld {
     fs.writeFileSync(path.join(ROOT, this.manifestFile), short);
   }
 
-  plan(stack: string, ports: { ingress: number; admin: number }): StackPlan {
-    const manifest = applyPortOverrides(loadManifest(path.join(ROOT, this.manifestFile)), {
+  /** The plan of a stack of this run; manifestFile (relative to the project) for a bench with its own. */
+  plan(
+    stack: string,
+    ports: { ingress: number; admin: number },
+    manifestFile = this.manifestFile,
+  ): StackPlan {
+    const manifest = applyPortOverrides(loadManifest(path.join(ROOT, manifestFile)), {
       mode: "stable",
       ingressPort: ports.ingress,
       adminPort: ports.admin,
@@ -63,16 +68,27 @@ export class BenchWorld {
     return planStack({ project: PROJECT, stack, mode: "stable", manifest, projectDir: ROOT });
   }
 
-  async stack(name: string, dir: string, ports: { ingress: number; admin: number }): Promise<PulumiStack> {
+  async stack(
+    name: string,
+    dir: string,
+    ports: { ingress: number; admin: number },
+    manifestFile = this.manifestFile,
+  ): Promise<PulumiStack> {
     const configFile = path.join(ROOT, ".swiftdeploy", name, `Pulumi.${name}.yaml`);
     const stack = new PulumiStack(name, dir, configFile, this.env);
     this.stacks.push(stack);
     await stack.init({
       "swiftdeploy:ingressPort": String(ports.ingress),
       "swiftdeploy:adminPort": String(ports.admin),
-      "swiftdeploy:manifest": this.manifestFile,
+      "swiftdeploy:manifest": manifestFile,
     });
     return stack;
+  }
+
+  /** Destroys and removes a stack before the run ends (a bench done with it); never throws. */
+  async dropStack(stack: PulumiStack): Promise<void> {
+    await stack.remove(log);
+    this.stacks.splice(this.stacks.indexOf(stack), 1);
   }
 
   /** Extra tags on the images the stack built: compose runs them by name, and destroys cannot drop them. */

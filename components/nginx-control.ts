@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { containerAddresses, publishedPort } from "../lib/docker-engine";
+import type { AdminTarget } from "../lib/types";
 
 /** One Prometheus file_sd group: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#file_sd_config */
 export interface ScrapeTargetGroup {
@@ -14,11 +15,7 @@ export interface ScrapeTargetGroup {
   labels: Record<string, string>;
 }
 
-/** An admin listener in rotation as the host reaches it, with its Prometheus labels (set, version, replica, ...). */
-export interface AdminTarget {
-  url: string;
-  labels: Record<string, string>;
-}
+export type { AdminTarget };
 
 /** An app container's admin listener: the container port Docker publishes on 127.0.0.1, and its labels. */
 export interface AdminListener {

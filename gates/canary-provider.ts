@@ -157,6 +157,12 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
     appendHistory(inputs.historyFile, releaseEvent(inputs, false, { reason }));
     throw new Error(reason);
   }
+  if (move.from.stable !== null && observed.stable.length === 0) {
+    // A canary is judged against stable: without a stable container to observe, there is no verdict.
+    const reason = `[CANARY] no running stable container to observe (expected ${move.from.stable.version}); is the stable set running?`;
+    appendHistory(inputs.historyFile, releaseEvent(inputs, false, { reason }));
+    throw new Error(reason);
+  }
   const baseline = move.from.stable === null ? [] : observed.stable;
   const urls = [...observed.canary, ...baseline];
   const started = Date.now();
@@ -171,7 +177,7 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
     window_seconds: canaryStats.windowSeconds,
     canary: setFacts(canaryVersion, canaryStats),
   };
-  if (move.from.stable !== null && baseline.length > 0) {
+  if (move.from.stable !== null) {
     facts.stable = setFacts(move.from.stable.version, windowStats(pairs.slice(observed.canary.length)));
   }
   let overheadMs = 0;
@@ -246,10 +252,7 @@ function mismatchMessage(recorded: ReleaseState, move: ReleaseMove): string {
  * state the gate's last move started from: the stack plans from them again, so the next move starts there.
  * Any other disagreement is not explained, and refused.
  */
-async function move(
-  olds: Partial<CanaryGateOutputs>,
-  inputs: CanaryGateInputs,
-): Promise<CanaryGateOutputs> {
+async function move(olds: Partial<CanaryGateOutputs>, inputs: CanaryGateInputs): Promise<CanaryGateOutputs> {
   const recorded = releaseStateOf(olds.state);
   const lastVerdict = olds.verdict ?? null;
   const { move } = inputs;

@@ -44,6 +44,8 @@ export interface ListedContainer {
   Names: string[];
   State: string;
   Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+  /** Absent in the engine's answer only for a container without labels (never one of the stack's). */
+  Labels?: Record<string, string>;
 }
 
 /** Containers carrying every one of `labels`, running ones only unless `all`. */

@@ -64,6 +64,15 @@ export interface PolicyCheck {
   unit: string;
 }
 
+/**
+ * An app replica's admin listener as the host reaches it, with its Prometheus labels (`set` — stable or
+ * canary —, `version`, `replica`, `generation`, ...): the stack output `adminTargets`.
+ */
+export interface AdminTarget {
+  url: string;
+  labels: Record<string, string>;
+}
+
 /** What every policy package answers at `data.<package>.decision`. */
 export interface PolicyDecision {
   allow: boolean;

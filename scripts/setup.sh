@@ -90,6 +90,31 @@ step "Docker provider plugin docker $DOCKER_PLUGIN_VERSION" ensure_plugin docker
 step "Command provider plugin command $COMMAND_PLUGIN_VERSION" ensure_plugin command "$COMMAND_PLUGIN_VERSION" \
   "go build -trimpath -ldflags '-s -w' -o \$out/pulumi-resource-command ."
 
+# ---- Prometheus (tests only) ---------------------------------------------------------------------------
+# The canary gate's per-set numbers are checked against a real Prometheus scraping the same admin ports
+# (test/integration/prometheus.test.ts). Debian's package would start a service; only its binary is taken.
+ensure_prometheus() {
+  local dir="$SWIFTDEPLOY_TOOLS/prometheus/$PROMETHEUS_DEB_VERSION" tmp
+  if [ -x "$dir/prometheus" ]; then
+    ln -sf "$dir/prometheus" "$SWIFTDEPLOY_TOOLS/bin/prometheus"
+    say_present
+    return
+  fi
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/swiftdeploy-prometheus.XXXXXX")
+  trap 'rm -rf "$tmp"; trap - RETURN' RETURN
+  if ! (cd "$tmp" && apt-get download -q "prometheus=$PROMETHEUS_DEB_VERSION") >>"$logs/prometheus.log" 2>&1; then
+    need_root "apt-get update"
+    run "apt-get update" apt-get update -q
+    run "apt-get download prometheus=$PROMETHEUS_DEB_VERSION" bash -c "cd '$tmp' && apt-get download -q 'prometheus=$PROMETHEUS_DEB_VERSION'"
+  fi
+  run "dpkg-deb -x prometheus" bash -c "dpkg-deb -x '$tmp'/prometheus_*.deb '$tmp/root'"
+  mkdir -p "$dir"
+  cp "$tmp/root/usr/bin/prometheus" "$dir/prometheus.tmp"
+  mv "$dir/prometheus.tmp" "$dir/prometheus"
+  ln -sf "$dir/prometheus" "$SWIFTDEPLOY_TOOLS/bin/prometheus"
+}
+step "prometheus $PROMETHEUS_DEB_VERSION (Debian's binary)" ensure_prometheus
+
 # ---- the local backend and the dev stack ---------------------------------------------------------------
 ensure_dev_stack() {
   mkdir -p "$SWIFTDEPLOY_STATE"

@@ -8,6 +8,9 @@ import * as http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoad, type LoadResult } from "../../bench/load";
 import { readHistory } from "../../lib/history";
+import { setFacts, windowStats } from "../../lib/metrics";
+import { scrapeTraffic } from "../../lib/scrape";
+import { Prometheus } from "./support/prometheus";
 import { httpGet, TestProject } from "./support/project";
 
 /** Short: each promotion is judged on the load that runs while it is observed. */
@@ -63,7 +66,10 @@ function expectNoFailure(load: LoadResult): void {
   expect(load.requests).toBeGreaterThan(200);
 }
 
-/** `count` GET / through the ingress, 8 at a time on kept-alive connections; how many each "set version" answered. */
+/**
+ * `count` GET / through the ingress, 8 at a time on kept-alive connections; how many each "set version"
+ * answered (a failed answer counts as "HTTP <status>").
+ */
 async function served(count: number, headers: Record<string, string> = {}): Promise<Record<string, number>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const counts: Record<string, number> = {};
@@ -74,7 +80,8 @@ async function served(count: number, headers: Record<string, string> = {}): Prom
         let body = "";
         res.on("data", (c: Buffer) => (body += c.toString()));
         res.on("end", () => {
-          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${body}`));
+          // A failed answer counts under its status: a test that expects none sees it in the counts.
+          if (res.statusCode !== 200) return resolve(`HTTP ${res.statusCode}`);
           const { set, version } = JSON.parse(body) as { set: string; version: string };
           resolve(`${set} ${version}`);
         });
@@ -103,8 +110,23 @@ function releasesSince(from: number) {
     .filter((e) => e.type === "release");
 }
 
+/** The versions whose app image this stack keeps in Docker (tags <version>-<content hash>), sorted. */
+async function appImageVersions(): Promise<string[]> {
+  const images = await project.docker("images", "--format", "{{.Repository}}:{{.Tag}}");
+  return images
+    .split("\n")
+    .filter((i) => i.startsWith(`${project.dockerPrefix}/`) && i.includes("-app:"))
+    .map((i) => i.slice(i.lastIndexOf(":") + 1).replace(/-[0-9a-f]{8}$/, ""))
+    .sort();
+}
+
 function historyLength(): number {
   return readHistory(project.historyFile).events.length;
+}
+
+/** One sample of each admin listener's traffic, as the canary gate takes it. */
+function scrapeAll(urls: string[]) {
+  return Promise.all(urls.map((url) => scrapeTraffic(url, 5000)));
 }
 
 async function versions() {
@@ -168,6 +190,61 @@ describe("the release model", () => {
         weight: 20,
       },
     ]);
+  });
+
+  it("measures each set's requests, errors, error rate and P99 as PromQL does, against a real Prometheus", async () => {
+    // Both sets run, one replica each. Prometheus scrapes their admin listeners from the file_sd file the
+    // rollout step wrote; the window is taken between two quiet moments, so both sides see the same counters.
+    const prometheus = await Prometheus.start(project.scrapeTargetsFile);
+    try {
+      await prometheus.waitForTargets(2);
+      const urls = {
+        stable: await project.adminUrlsOf("stable"),
+        canary: await project.adminUrlsOf("canary"),
+      };
+      await project.setChaos({ mode: "error", rate: 0.3 }, "canary");
+      // Every series (the canary's 500s too, and the unmatched 404s) exists before the window opens.
+      await served(200);
+      await httpGet(`${project.publicUrl}/no-such-route`);
+      const quiet = () => new Promise((resolve) => setTimeout(resolve, 2500));
+      await quiet();
+      const t1 = Date.now() / 1000;
+      const start = { stable: await scrapeAll(urls.stable), canary: await scrapeAll(urls.canary) };
+      const window = await served(1500);
+      expect(window["HTTP 500"], JSON.stringify(window)).toBeGreaterThan(0); // the canary's, on purpose
+      for (let i = 0; i < 30; i++) await httpGet(`${project.publicUrl}/no-such-route-${i}`);
+      await quiet();
+      const t2 = Date.now() / 1000;
+      const end = { stable: await scrapeAll(urls.stable), canary: await scrapeAll(urls.canary) };
+      const range = `${Math.round((t2 - t1) * 1000)}ms`;
+      const matched = 'path!~"/healthz|/metrics|/chaos|unmatched"';
+      const bySet = async (promql: string, at = t2) =>
+        Object.fromEntries((await prometheus.query(promql, at)).map((r) => [r.metric.set, r.value]));
+      const [requestsAtEnd, requestsAtStart, errorRate, p99] = await Promise.all([
+        bySet(`sum by (set) (http_requests_total{${matched}})`),
+        bySet(`sum by (set) (http_requests_total{${matched}})`, t1),
+        bySet(
+          `sum by (set) (increase(http_requests_total{${matched},status_code=~"5.."}[${range}])) / ` +
+            `sum by (set) (increase(http_requests_total{${matched}}[${range}])) * 100`,
+        ),
+        bySet(
+          `histogram_quantile(0.99, sum by (set, le) (increase(http_request_duration_seconds_bucket{${matched}}[${range}]))) * 1000`,
+        ),
+      ]);
+      for (const set of ["stable", "canary"] as const) {
+        const ours = setFacts(set, windowStats(start[set].map((s, i) => ({ start: s, end: end[set][i] }))));
+        expect(ours.requests, set).toBeGreaterThan(set === "canary" ? 100 : 800);
+        expect(ours.requests, set).toBe(requestsAtEnd[set] - requestsAtStart[set]);
+        expect(ours.error_rate_percent, set).toBe(Math.round((errorRate[set] ?? 0) * 100) / 100);
+        expect(ours.p99_latency_ms, set).toBe(Math.round(p99[set]));
+      }
+      // The canary failed about 30 % of its requests; stable none (so its PromQL ratio is 0, not NaN).
+      expect(errorRate.canary).toBeGreaterThan(15);
+      expect(errorRate.stable).toBe(0);
+    } finally {
+      await project.setChaos({ mode: "none" }, "canary");
+      await prometheus.stop();
+    }
   });
 
   it("refuses to promote a canary that fails requests, naming both error rates, and changes nothing", async () => {
@@ -255,11 +332,31 @@ describe("the release model", () => {
     expect(release.retained.map((r) => r.version)).toEqual(["1.0.0"]);
   });
 
-  it("aborts a canary under load with no failed request", async () => {
+  it("changes a running canary to another version under load with no failed request", async () => {
     await setMode("canary");
     setVersion("1.0.2");
     await project.up();
     expect(await versions()).toEqual({ stable: "1.0.1", canary: "1.0.2", mode: "canary" });
+    const from = historyLength();
+    setVersion("1.0.3");
+    const { load } = await underLoad(() => project.up());
+    expectNoFailure(load);
+    expect(await versions()).toEqual({ stable: "1.0.1", canary: "1.0.3", mode: "canary" });
+    expect(await served(40, { "X-Canary": "always" })).toEqual({ "canary 1.0.3": 40 });
+    expect(releasesSince(from)).toMatchObject([
+      {
+        action: "canary_changed",
+        allowed: true,
+        version: "1.0.3",
+        canary_version: "1.0.2",
+        to_canary: "1.0.3",
+      },
+    ]);
+    // 1.0.2's image went with it: only the stable, retained and running canary versions keep theirs.
+    expect(await appImageVersions()).toEqual(["1.0.0", "1.0.1", "1.0.3"]);
+  });
+
+  it("aborts a canary under load with no failed request", async () => {
     const from = historyLength();
     setVersion("1.0.1");
     const { load } = await underLoad(() => project.up());
@@ -267,8 +364,9 @@ describe("the release model", () => {
     expect(await versions()).toEqual({ stable: "1.0.1", canary: null, mode: "stable" });
     expect(await served(100)).toEqual({ "stable 1.0.1": 100 });
     expect(releasesSince(from)).toMatchObject([
-      { action: "canary_aborted", allowed: true, version: "1.0.2", canary_version: "1.0.2", to_canary: null },
+      { action: "canary_aborted", allowed: true, version: "1.0.3", canary_version: "1.0.3", to_canary: null },
     ]);
+    expect(await appImageVersions()).toEqual(["1.0.0", "1.0.1"]);
   });
 
   it("refuses, in mode stable, a version that never ran as a canary with the policy's sentence", async () => {

@@ -14,15 +14,13 @@ export const PROJECT = "swiftdeploy";
 export const SET_LABEL = "swiftdeploy.set";
 export const VERSION_LABEL = "swiftdeploy.version";
 
-/** The engine lists each container's labels too (lib's ListedContainer names only what the program reads). */
-export type LabelledContainer = Pick<ListedContainer, "Ports" | "State"> & {
-  Labels?: Record<string, string>;
-};
+/** What the dashboard reads of a listed container. */
+export type LabelledContainer = Pick<ListedContainer, "Ports" | "State" | "Labels">;
 
 /** The stack's running app replicas by their labels; empty when Docker lists none or cannot be asked. */
 export async function runningAdminTargets(stack: string): Promise<AdminTarget[]> {
   const containers = await containersByLabels(appLabels({ project: PROJECT, stack })).catch(() => []);
-  return adminTargetsOf(containers as LabelledContainer[]);
+  return adminTargetsOf(containers);
 }
 
 /**

@@ -20,11 +20,9 @@ export interface StackTarget {
   configuredMode: string | null;
 }
 
-/** An app replica's admin listener and its labels: `set` (stable or canary), `version`, `replica`, ... */
-export interface AdminTarget {
-  url: string;
-  labels: Record<string, string>;
-}
+import type { AdminTarget } from "../../lib/types";
+
+export type { AdminTarget };
 
 /** Command-line values that replace the stack's outputs, so tests can run without Pulumi. */
 export interface TargetOverrides {

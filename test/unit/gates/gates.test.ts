@@ -607,6 +607,23 @@ describe("the canary gate", () => {
       ]);
     });
 
+    it("refuses when no stable container runs to be observed, rather than judge the canary alone", async () => {
+      const opa = await fakeOpa(ALLOW);
+      const observed = { canary: [await fakeReplica({ requests: 100, errors: 0 })], stable: [] };
+      const update = canaryGateProvider.update!(
+        "id",
+        recorded(PROMOTION.from),
+        inputs(PROMOTION, opa.socketPath, observed),
+      );
+      const message =
+        "[CANARY] no running stable container to observe (expected 1.0.0); is the stable set running?";
+      expect((await rejection(update)).message).toBe(message);
+      expect(opa.inputs).toEqual([]);
+      expect(releaseEvents()).toEqual([
+        expect.objectContaining({ action: "canary_promoted", allowed: false, reason: message }),
+      ]);
+    });
+
     describe("when OPA gives no decision", () => {
       // Each failure has its own sentence, and each is recorded: the gate event with the error and its kind,
       // then the refused promotion with the message `pulumi up` shows.
