@@ -105,6 +105,15 @@ function releaseEvent(
   };
 }
 
+/** Records a refused move: the release event, with OPA's decision id when it gave one. */
+function recordRefusal(inputs: CanaryGateInputs) {
+  return (reason: string, decisionId: string | null) =>
+    appendHistory(
+      inputs.historyFile,
+      releaseEvent(inputs, false, { reason, ...(decisionId === null ? {} : { decision_id: decisionId }) }),
+    );
+}
+
 /**
  * Every listed replica's traffic at one end of the window. A replica that cannot be scraped refuses the
  * promotion: the failure and the refusal are recorded, then thrown with a message that names the replica.
@@ -188,14 +197,7 @@ async function judgePromotion(inputs: CanaryGateInputs): Promise<CanaryVerdict> 
       return { overhead_ms: overheadMs };
     },
     advice: refusalAdvice(move),
-    onRefused: (reason, decisionId) =>
-      appendHistory(
-        inputs.historyFile,
-        releaseEvent(inputs, false, {
-          reason,
-          ...(decisionId === null ? {} : { decision_id: decisionId }),
-        }),
-      ),
+    onRefused: recordRefusal(inputs),
   });
   appendHistory(inputs.historyFile, releaseEvent(inputs, true, { decision_id: verdict.decisionId }));
   return {
@@ -221,14 +223,7 @@ async function decideRelease(inputs: CanaryGateInputs): Promise<void> {
   };
   const verdict = await decideGate(inputs, "release", facts, {
     advice: "Nothing changed.",
-    onRefused: (reason, decisionId) =>
-      appendHistory(
-        inputs.historyFile,
-        releaseEvent(inputs, false, {
-          reason,
-          ...(decisionId === null ? {} : { decision_id: decisionId }),
-        }),
-      ),
+    onRefused: recordRefusal(inputs),
   });
   appendHistory(inputs.historyFile, releaseEvent(inputs, true, { decision_id: verdict.decisionId }));
 }

@@ -6,12 +6,12 @@
 // of what serves runs under a bounded load through the 127.0.0.1 ingress and counts failed requests.
 import * as http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLoad, type LoadResult } from "../../bench/load";
+import type { LoadResult } from "../../bench/load";
 import { readHistory } from "../../lib/history";
 import { setFacts, windowStats } from "../../lib/metrics";
 import { scrapeTraffic } from "../../lib/scrape";
 import { Prometheus } from "./support/prometheus";
-import { httpGet, TestProject } from "./support/project";
+import { httpGet, TestProject, underLoad as underLoadOf } from "./support/project";
 
 /** Short: each promotion is judged on the load that runs while it is observed. */
 const WINDOW_S = 5;
@@ -42,23 +42,9 @@ function setVersion(version: string): void {
   project.editFile("manifest.yaml", (t) => t.replace(/version: "[^"]+"/, `version: "${version}"`));
 }
 
-/** Runs `change` while 4 keep-alive and 4 new-connection clients send GET / through the ingress. */
-async function underLoad<T>(change: () => Promise<T>): Promise<{ load: LoadResult; result: T }> {
-  const load = startLoad({
-    url: `${project.publicUrl}/`,
-    keepAliveClients: 4,
-    freshClients: 4,
-    maxSeconds: 120,
-    pauseMs: 2,
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  let result: T;
-  try {
-    result = await change();
-  } finally {
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  return { load: await load.stop(), result };
+/** Runs `change` under the bounded load of support/project.ts through this stack's ingress. */
+function underLoad<T>(change: () => Promise<T>) {
+  return underLoadOf(project.publicUrl, change, 120);
 }
 
 function expectNoFailure(load: LoadResult): void {

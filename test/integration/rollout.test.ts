@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLoad, type LoadResult } from "../../bench/load";
-import { httpGet, TestProject } from "./support/project";
+import type { LoadResult } from "../../bench/load";
+import { httpGet, TestProject, underLoad as underLoadOf } from "./support/project";
 
 let project: TestProject;
 
@@ -24,23 +24,9 @@ afterAll(async () => {
   await project?.dispose();
 });
 
-/** Runs `change` while 4 keep-alive and 4 new-connection clients send GET / through the ingress. */
-async function underLoad<T>(change: () => Promise<T>): Promise<{ load: LoadResult; result: T }> {
-  const load = startLoad({
-    url: `${project.publicUrl}/`,
-    keepAliveClients: 4,
-    freshClients: 4,
-    maxSeconds: 150,
-    pauseMs: 2,
-  });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  let result: T;
-  try {
-    result = await change();
-  } finally {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return { load: await load.stop(), result };
+/** Runs `change` under the bounded load of support/project.ts through this stack's ingress. */
+function underLoad<T>(change: () => Promise<T>) {
+  return underLoadOf(project.publicUrl, change, 150);
 }
 
 /**

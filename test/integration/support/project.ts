@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace, PulumiCommand, type Stack, type UpResult } from "@pulumi/pulumi/automation";
+import { startLoad, type LoadResult } from "../../../bench/load";
 import { dockerPrefix } from "../../../program/names";
 import { releasePorts, reservePort, reservePorts } from "../../support/ports";
 import { copyProject, REPO_ROOT } from "../../support/project-copy";
@@ -149,7 +150,7 @@ export class TestProject {
       refresh: opts.refresh,
       onEvent: (event) => {
         const step = event.resourcePreEvent?.metadata;
-        if (step && step.op !== "same" && step.op !== "refresh") steps.add(changedStep(step.urn, step.op));
+        if (step && changes(step.op)) steps.add(changedStep(step.urn, step.op));
       },
     });
     return { ...result, output, steps: [...steps].sort() };
@@ -163,7 +164,7 @@ export class TestProject {
       onOutput: (s) => (output += s),
       onEvent: (event) => {
         const step = event.resourcePreEvent?.metadata;
-        if (step && step.op !== "same") steps.add(changedStep(step.urn, step.op));
+        if (step && changes(step.op)) steps.add(changedStep(step.urn, step.op));
       },
     });
     return { steps: [...steps].sort(), output };
@@ -313,6 +314,14 @@ export class TestProject {
 }
 
 /**
+ * Whether an engine step changes something: not "same", not a refresh, and not the read of the stack's own
+ * last outputs (its StackReference to itself, on every update).
+ */
+function changes(op: string): boolean {
+  return op !== "same" && op !== "refresh" && op !== "read";
+}
+
+/**
  * "<resource name> <op>" of one engine step; a replacement's several steps (delete-replaced, replace,
  * create-replacement) read as one "replace", and an app generation's hash as "<generation>".
  */
@@ -325,6 +334,32 @@ function changedStep(urn: string, op: string): string {
 }
 
 /** GET through fetch with a bound; returns status and body text. */
+/**
+ * Runs `change` while 4 keep-alive and 4 new-connection clients send GET / through `publicUrl` (bounded
+ * by `maxSeconds`); the load starts half a second before the change and ends shortly after it.
+ */
+export async function underLoad<T>(
+  publicUrl: string,
+  change: () => Promise<T>,
+  maxSeconds = 150,
+): Promise<{ load: LoadResult; result: T }> {
+  const load = startLoad({
+    url: `${publicUrl}/`,
+    keepAliveClients: 4,
+    freshClients: 4,
+    maxSeconds,
+    pauseMs: 2,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  let result: T;
+  try {
+    result = await change();
+  } finally {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+  return { load: await load.stop(), result };
+}
+
 export async function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: response.status, body: await response.text() };

@@ -45,8 +45,9 @@ const SETTLE_TIMEOUT_MS = 10_000;
 
 /**
  * Imports a fresh copy of `<projectDir>/index.ts` for `stack` with `config` (keys without the
- * "swiftdeploy:" prefix), and waits until the last
- * resource is registered. A program that throws gives `error` and whatever it registered meanwhile.
+ * "swiftdeploy:" prefix), and waits until the last resource is registered and the stack's outputs resolved.
+ * A program that throws, as it loads or later (a rejected promise), gives `error` and whatever it registered
+ * meanwhile.
  */
 export async function runProgram(opts: {
   projectDir: string;
@@ -203,7 +204,7 @@ function fakeOutputs(
 }
 
 /** The canary gate's outputs when it lets the move through (gates/canary-provider.ts, no earlier record). */
-export const letThrough: CanaryGateAnswer = ({ move }) => ({
+const letThrough: CanaryGateAnswer = ({ move }) => ({
   state: move.to,
   previous: move.from,
   mode: move.runningMode,
