@@ -16,9 +16,10 @@ import type { Mode } from "../lib/modes";
 import { percentile } from "../lib/numbers";
 import type { StackPlan } from "../program/plan";
 import { underLoad } from "./changes";
+import { slowestSteps } from "./figures";
 import type { LoadResult } from "./load";
 import { nginxOwnTimes } from "./nginx-log";
-import { runTimed } from "./process";
+import { runTimed, type TimedRun } from "./process";
 import type { PulumiStack } from "./pulumi";
 
 export const CANARY_BENCH = { windowSeconds: 5, weight: 10, splitRequests: 5000, pinRequests: 100 };
@@ -63,6 +64,8 @@ export interface CanaryChangeRun {
   changeMs: number;
   /** What the canary gate recorded as its time beyond the window (promotions). */
   gateOverheadMs?: number;
+  /** The `pulumi up`'s slowest resource steps, e.g. "canary-gate 5.32 s, app-… 1.20 s". */
+  slowestSteps?: string;
   error?: string;
 }
 
@@ -74,6 +77,11 @@ export interface CanaryBenchResult {
   pins: PinResult[];
   nginx?: NginxCostResult;
   changes: CanaryChangeRun[];
+}
+
+/** "promotion, 3 stable replicas": a change as the log and the report name it. */
+export function canaryChangeName(c: Pick<CanaryChangeRun, "kind" | "stableReplicas">): string {
+  return `${c.kind}, ${c.stableReplicas} stable ${c.stableReplicas === 1 ? "replica" : "replicas"}`;
 }
 
 export function emptyCanaryResult(): CanaryBenchResult {
@@ -228,17 +236,22 @@ export async function benchCanary(
   /** A change under load (the gate needs requests of both sets in its window), recorded when it is a figure. */
   const change = async (kind: CanaryChangeRun["kind"], figure = true) => {
     const from = readHistory(t.plan.paths.historyFile).events.length;
-    const run = await underLoad(`${url}/`, up);
+    let upRun: TimedRun | undefined;
+    const run = await underLoad(`${url}/`, async () => (upRun = await up()));
     const gate = readHistory(t.plan.paths.historyFile)
       .events.slice(from)
       .find((e) => e.type === "gate" && e.gate === "canary");
     const recorded: CanaryChangeRun = { kind, stableReplicas, ...run };
     if (typeof gate?.overhead_ms === "number") recorded.gateOverheadMs = gate.overhead_ms;
+    if (upRun) recorded.slowestSteps = slowestSteps([upRun], 4);
+    if (upRun) fs.writeFileSync(`/tmp/bench6-debug-${kind}-${stableReplicas}-${Date.now()}.txt`, upRun.lines.map((l) => `${l.at.toFixed(0)} ${l.text}`).join("\n")); // DEBUG
     const { requests, failures } = run.load;
+    const name = figure ? canaryChangeName(recorded) : `${kind} with no stable baseline (set-up)`;
     log(
-      `   ${`${kind}, ${stableReplicas} stable`.padEnd(22)} ${String(requests).padStart(6)} requests, ` +
-        `${failures} failed, pulumi up ${(run.changeMs / 1000).toFixed(1)} s${run.error ? ` (ERROR ${run.error})` : ""}`,
+      `   ${name.padEnd(37)} ${String(requests).padStart(6)} requests, ${failures} failed, ` +
+        `pulumi up ${(run.changeMs / 1000).toFixed(1)} s${run.error ? ` (ERROR ${run.error})` : ""}`,
     );
+    if (recorded.slowestSteps) log(`     slowest steps: ${recorded.slowestSteps}`);
     if (figure) result.changes.push(recorded);
     if (run.error) throw new Error(`the ${kind} failed: ${run.error}`);
   };

@@ -41,14 +41,16 @@ export function pulumiPhases(run: TimedRun): PulumiPhases {
 }
 
 /**
- * How long each resource step took (`name` -> ms), from its "creating"/"updating" line to its
- * "created"/"updated" line. The engine's own figures are rounded to whole seconds past 1 s.
+ * How long each resource step took (`name` -> ms), from its "creating"/"updating"/"deleting" line to its
+ * "created"/"updated"/"deleted" line. The engine's own figures are rounded to whole seconds past 1 s.
  */
 export function stepDurations(run: TimedRun): Map<string, number> {
   const started = new Map<string, number>();
   const durations = new Map<string, number>();
   for (const line of run.lines) {
-    const step = /^\s*[+~]\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated)\b/.exec(line.text);
+    const step = /^\s*[+~-]\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated|deleting|deleted)\b/.exec(
+      line.text,
+    );
     // The stack and the components span their children: only real steps count.
     if (!step || step[1] === "pulumi:pulumi:Stack" || step[1].startsWith("swiftdeploy:index:")) continue;
     const [, , name, state] = step;

@@ -3,7 +3,7 @@
 import Table from "cli-table3";
 import { loadavg } from "node:os";
 import { median } from "../lib/numbers";
-import type { CanaryBenchResult, CanaryChangeRun } from "./canary";
+import { canaryChangeName, type CanaryBenchResult } from "./canary";
 import { CHANGES, type ChangeRun } from "./changes";
 import type { DashboardCpuResult } from "./dashboard-cpu";
 import { DEPLOY_SCRIPT, LABELS, otherScriptOf, type DeployBenchResult } from "./deploys";
@@ -63,9 +63,6 @@ const PROMOTION_BEYOND_WINDOW_MS = 8000;
 /** nginx's own time per request, p50. */
 const NGINX_OWN_P50_MS = 1;
 
-const changeName = (c: CanaryChangeRun) =>
-  `${c.kind}, ${c.stableReplicas} stable ${c.stableReplicas === 1 ? "replica" : "replicas"}`;
-
 /** Section 6's figures for the main table: the split, the pin, each promotion's time, nginx's own time. */
 function canaryRows(c: CanaryBenchResult): string[][] {
   const rows: string[][] = [];
@@ -96,7 +93,7 @@ function canaryRows(c: CanaryBenchResult): string[][] {
     const beyond = p.changeMs - c.windowSeconds * 1000;
     const gate = p.gateOverheadMs === undefined ? "" : `; the gate's own part ${ms(p.gateOverheadMs)}`;
     rows.push([
-      `6. promotion beyond its ${c.windowSeconds} s window (shortened for the bench), ${p.stableReplicas} stable ${p.stableReplicas === 1 ? "replica" : "replicas"}`,
+      `6. ${canaryChangeName(p)}: time beyond its ${c.windowSeconds} s window (shortened for the bench)`,
       p.error ? `failed: ${p.error}` : `${secs(beyond)} (pulumi up ${secs(p.changeMs)}${gate})`,
       `<= ${secs(PROMOTION_BEYOND_WINDOW_MS)}`,
       mark(!p.error && beyond <= PROMOTION_BEYOND_WINDOW_MS),
@@ -136,7 +133,7 @@ function canaryChangesTable(c: CanaryBenchResult, changes: ChangeRun[] | undefin
   for (const run of c.changes) {
     const ok = !run.error && run.load.failures === 0 && run.load.requests >= 2000;
     table.push([
-      changeName(run),
+      canaryChangeName(run),
       `${run.load.failures} / ${run.load.requests}${run.error ? " (change failed)" : ""}`,
       secs(run.changeMs),
       composeCell,
@@ -144,13 +141,18 @@ function canaryChangesTable(c: CanaryBenchResult, changes: ChangeRun[] | undefin
     ]);
   }
   const resent = c.changes.reduce((n, r) => n + r.load.resent, 0);
+  const slowest = c.changes
+    .filter((r) => r.slowestSteps)
+    .map((r) => `Slowest steps of the ${canaryChangeName(r)}: ${r.slowestSteps}`)
+    .join("\n");
   return (
     `Canary changes under load (4 keep-alive + 4 new-connection clients through the ingress; ${c.windowSeconds} s ` +
     `observation window):
 ${table.toString()}
 ` +
     `Compose v2 has no canary: there, each of these is a change of the one service's image, measured once in ` +
-    `section 5 ("—": section 5 did not run). Resent after a kept-alive connection closed under them: ${resent}.`
+    `section 5 ("—": section 5 did not run). Resent after a kept-alive connection closed under them: ${resent}.` +
+    (slowest ? `\n${slowest}` : "")
   );
 }
 
