@@ -19,10 +19,11 @@ import { underLoad } from "./changes";
 import { slowestSteps } from "./figures";
 import type { LoadResult } from "./load";
 import { nginxOwnTimes } from "./nginx-log";
+import { aroundStep } from "./pulumi-log";
 import { runTimed, type TimedRun } from "./process";
 import type { PulumiStack } from "./pulumi";
 
-export const CANARY_BENCH = { windowSeconds: 5, weight: 10, splitRequests: 5000, pinRequests: 100 };
+const CANARY_BENCH = { windowSeconds: 5, weight: 10, splitRequests: 5000, pinRequests: 100 };
 
 /** The versions the bench moves through: the first stable, and the canaries after it. */
 const V = { first: "1.0.0", second: "1.0.1", third: "1.0.2", aborted: "1.0.3" };
@@ -66,6 +67,8 @@ export interface CanaryChangeRun {
   gateOverheadMs?: number;
   /** The `pulumi up`'s slowest resource steps, e.g. "canary-gate 5.32 s, app-… 1.20 s". */
   slowestSteps?: string;
+  /** The `pulumi up` before the canary gate's step (CLI, program, infrastructure gate), in it, after it (ms). */
+  aroundGate?: { beforeMs: number; stepMs: number; afterMs: number };
   error?: string;
 }
 
@@ -243,8 +246,10 @@ export async function benchCanary(
       .find((e) => e.type === "gate" && e.gate === "canary");
     const recorded: CanaryChangeRun = { kind, stableReplicas, ...run };
     if (typeof gate?.overhead_ms === "number") recorded.gateOverheadMs = gate.overhead_ms;
-    if (upRun) recorded.slowestSteps = slowestSteps([upRun], 4);
-    if (upRun) fs.writeFileSync(`/tmp/bench6-debug-${kind}-${stableReplicas}-${Date.now()}.txt`, upRun.lines.map((l) => `${l.at.toFixed(0)} ${l.text}`).join("\n")); // DEBUG
+    if (upRun) {
+      recorded.slowestSteps = slowestSteps([upRun], 4);
+      recorded.aroundGate = aroundStep(upRun, "canary-gate");
+    }
     const { requests, failures } = run.load;
     const name = figure ? canaryChangeName(recorded) : `${kind} with no stable baseline (set-up)`;
     log(

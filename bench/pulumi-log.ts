@@ -40,22 +40,43 @@ export function pulumiPhases(run: TimedRun): PulumiPhases {
   };
 }
 
-/**
- * How long each resource step took (`name` -> ms), from its "creating"/"updating"/"deleting" line to its
- * "created"/"updated"/"deleted" line. The engine's own figures are rounded to whole seconds past 1 s.
- */
-export function stepDurations(run: TimedRun): Map<string, number> {
+const STEP = /^\s*[+~-]\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated|deleting|deleted)\b/;
+
+/** Each resource step's start and end (ms since the command started), by type and name. */
+function stepSpans(run: TimedRun): { type: string; name: string; startMs: number; endMs: number }[] {
   const started = new Map<string, number>();
-  const durations = new Map<string, number>();
+  const spans: { type: string; name: string; startMs: number; endMs: number }[] = [];
   for (const line of run.lines) {
-    const step = /^\s*[+~-]\s+(\S+)\s+(\S+)\s+(creating|created|updating|updated|deleting|deleted)\b/.exec(
-      line.text,
-    );
+    const step = STEP.exec(line.text);
     // The stack and the components span their children: only real steps count.
     if (!step || step[1] === "pulumi:pulumi:Stack" || step[1].startsWith("swiftdeploy:index:")) continue;
-    const [, , name, state] = step;
-    if (state.endsWith("ing")) started.set(name, line.at);
-    else if (started.has(name)) durations.set(name, line.at - started.get(name)!);
+    const [, type, name, state] = step;
+    const key = `${type} ${name}`;
+    if (state.endsWith("ing")) started.set(key, line.at);
+    else if (started.has(key)) spans.push({ type, name, startMs: started.get(key)!, endMs: line.at });
+  }
+  return spans;
+}
+
+/**
+ * How long each resource step took (`name` -> ms), from its "creating"/"updating"/"deleting" line to its
+ * "created"/"updated"/"deleted" line; of two resources with one name (an app container and its command),
+ * the longer. The engine's own figures are rounded to whole seconds past 1 s.
+ */
+export function stepDurations(run: TimedRun): Map<string, number> {
+  const durations = new Map<string, number>();
+  for (const { name, startMs, endMs } of stepSpans(run)) {
+    durations.set(name, Math.max(durations.get(name) ?? 0, endMs - startMs));
   }
   return durations;
+}
+
+/** Where one `pulumi up` spent its time around one step: before it, in it, after it (ms); undefined without it. */
+export function aroundStep(
+  run: TimedRun,
+  name: string,
+): { beforeMs: number; stepMs: number; afterMs: number } | undefined {
+  const span = stepSpans(run).find((s) => s.name === name);
+  if (!span) return undefined;
+  return { beforeMs: span.startMs, stepMs: span.endMs - span.startMs, afterMs: run.ms - span.endMs };
 }

@@ -4,7 +4,13 @@
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware } from "koa";
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from "prom-client";
-import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE, UNMATCHED_PATH } from "../lib/metric-codes";
+import {
+  APP_MODE_CODE,
+  APP_MODE_HELP,
+  CHAOS_ACTIVE_HELP,
+  CHAOS_CODE,
+  UNMATCHED_PATH,
+} from "../lib/metric-codes";
 import type { Mode } from "../lib/modes";
 import type { ChaosState } from "./chaos";
 import { HttpSeriesTable, registerDurationHistogram, registerRequestCounter } from "./http-series";
