@@ -263,9 +263,12 @@ async function move(olds: Partial<CanaryGateOutputs>, inputs: CanaryGateInputs):
   const interrupted = olds.previous !== undefined && sameRelease(releaseStateOf(olds.previous), move.from);
   if (!sameRelease(recorded, move.from) && !interrupted) throw new Error(mismatchMessage(recorded, move));
   const from = move.from;
-  if (move.judgement === "canary") return outs(await judgePromotion(inputs), from);
-  if (move.judgement === "release") await decideRelease(inputs);
-  else if (move.action !== "none") appendHistory(inputs.historyFile, releaseEvent(inputs, true, {}));
+  // A promotion or an abort ends the canary: its events name the weight it ran with, from the last move.
+  const weight = move.weight ?? (from.canary !== null ? (olds.move?.weight ?? null) : null);
+  const withWeight = { ...inputs, move: { ...move, weight } };
+  if (move.judgement === "canary") return outs(await judgePromotion(withWeight), from);
+  if (move.judgement === "release") await decideRelease(withWeight);
+  else if (move.action !== "none") appendHistory(inputs.historyFile, releaseEvent(withWeight, true, {}));
   return outs(lastVerdict, from);
 }
 

@@ -63,7 +63,9 @@ export class ReleaseError extends Error {
 export function planRelease(req: ReleaseRequest): ReleasePlan {
   checkSameCode(req);
   const plan = planMove(req);
-  return { ...plan, to: { ...plan.to, built: req.builtImage } };
+  // The limit holds after every move: lowering app.retained_versions lets the oldest images go at once.
+  const retained = plan.to.retained.slice(0, req.retainedVersions - 1);
+  return { ...plan, to: { ...plan.to, retained, built: req.builtImage } };
 }
 
 function planMove(req: ReleaseRequest): ReleasePlan {
@@ -178,6 +180,8 @@ function checkSameCode(req: ReleaseRequest) {
   // service/ unchanged since the last update, whatever version its build is tagged with now (e.g. after a
   // rollback, or back to the stable version to abort a canary, while service/ still holds the later code).
   if (built !== null && contentHash(built) === contentHash(req.builtImage)) return;
+  // Aborting a canary runs stable's recorded image and builds nothing: service/ may already hold the next version.
+  if (canary !== null && req.version === stable?.version) return;
   for (const [role, running] of [
     ["stable", stable],
     ["canary", canary],

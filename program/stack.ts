@@ -166,7 +166,7 @@ export async function declareStack(
  * stack itself; the empty state on a first deploy and after `pulumi destroy`.
  */
 async function lastReleaseState(plan: StackPlan): Promise<ReleaseState> {
-  const self = new pulumi.StackReference(`organization/${plan.project}/${plan.stack}`);
+  const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${plan.project}/${plan.stack}`);
   return releaseStateOf(await self.getOutputValue("release"));
 }
 

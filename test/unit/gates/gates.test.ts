@@ -377,6 +377,13 @@ describe("the canary gate", () => {
       ]);
     });
 
+    it("names the weight the canary ran with (its last move's) when an abort ends it", async () => {
+      const opa = await fakeOpa(ALLOW);
+      const olds = { ...recorded(CANARY_ABORTED.from), move: CANARY_STARTED };
+      await canaryGateProvider.update!("id", olds, inputs(CANARY_ABORTED, opa.socketPath));
+      expect(releaseEvents()).toEqual([expect.objectContaining({ action: "canary_aborted", weight: 20 })]);
+    });
+
     it("lets the first deploy in mode stable through unjudged, recording why", async () => {
       const opa = await fakeOpa(ALLOW);
       const { outs } = await canaryGateProvider.create(inputs(FIRST_STABLE, opa.socketPath));

@@ -202,7 +202,7 @@ const MALFORMED: Array<{ case: string; text: string | null; problems: string[] }
     case: "a version that is not a Docker tag",
     text: edit('version: "1.0.0"', 'version: "-rc1"'),
     problems: [
-      `manifest.service.version must be a Docker tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters, got "-rc1"`,
+      `manifest.service.version must be a Docker tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 119 characters (the image's tag adds '-' and an 8-digit content hash), got "-rc1"`,
     ],
   },
   {

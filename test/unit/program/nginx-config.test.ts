@@ -116,6 +116,8 @@ describe("the rendered nginx.conf", () => {
         .map((l) => l.trim()),
     ).toEqual(["always canary;", "never stable;", "default $swiftdeploy_split;"]);
     expect(locationBlock(config, "/")).toMatch(/^\s*proxy_pass http:\/\/app_\$swiftdeploy_set;$/m);
+    // The pin chose the set in nginx: the app never sees the header.
+    expect(locationBlock(config, "/")).toMatch(/^\s*proxy_set_header X-Canary "";$/m);
     // Retries stay within the chosen set: as many as its largest set has containers, plus one.
     expect(config).toContain("proxy_next_upstream_tries 4;");
   });

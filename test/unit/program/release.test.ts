@@ -404,6 +404,20 @@ describe("planRelease", () => {
     });
   });
 
+  it("holds a lowered app.retained_versions after any move, not only after a promotion", () => {
+    const previous = state({ stable: V, retained: [R, Q], built: V.image });
+    const canary = planRelease(
+      request({ previous, mode: "canary", version: W.version, builtImage: W.image, retainedVersions: 2 }),
+    );
+    expect(canary.to.retained).toEqual([R]);
+    expect(keptImages(canary.to)).not.toContain(Q.image);
+    const nothing = planRelease(
+      request({ previous, mode: "stable", version: V.version, builtImage: V.image, retainedVersions: 1 }),
+    );
+    expect(nothing.action).toBe("none");
+    expect(nothing.to.retained).toEqual([]);
+  });
+
   describe("refuses code changed under a running version", () => {
     const message = (role: string, version: string, running: string, built: string) =>
       `service.version "${version}" is the ${role} version and runs image ${running}, but service/ now builds ` +
@@ -413,7 +427,6 @@ describe("planRelease", () => {
     it.each([
       ["stable", "canary", state({ stable: V, retained: [R], built: V.image }), V],
       ["stable", "stable", state({ stable: V, retained: [R], built: V.image }), V],
-      ["stable", "stable", state({ stable: V, canary: W, built: W.image }), V],
       ["canary", "canary", state({ stable: V, canary: W, built: W.image }), W],
       ["canary", "stable", state({ stable: V, canary: W, built: W.image }), W],
       ["canary", "canary", state({ canary: V, built: V.image }), V],
@@ -464,6 +477,12 @@ describe("planRelease", () => {
         V.image,
       ],
       ["service/ changed for a new version", state({ stable: V, built: V.image }), "1.1.0", build("1.1.0")],
+      [
+        "back to the stable version to abort a canary, service/ already holding the next version's code",
+        state({ stable: V, canary: W, built: W.image }),
+        "1.0.0",
+        tag("1.0.0", "dddddddd"),
+      ],
     ])("lets it through %s", (_what, previous, version, builtImage) => {
       for (const mode of ["canary", "stable"] as const) {
         expect(() => planRelease(request({ previous, mode, version, builtImage }))).not.toThrow();

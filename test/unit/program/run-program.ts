@@ -93,6 +93,8 @@ export async function runProgram(opts: {
     PROJECT,
     opts.stack,
     false,
+    // The file backend's organization: the program's StackReference to itself names it.
+    "organization",
   );
   recordRequests(requests);
   // What runs now, as the program reads it from the Docker engine: the run's own answer, each query noted.
