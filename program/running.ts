@@ -3,9 +3,25 @@
 // through depend on it, so it cannot take their outputs).
 import { containersByLabels, type ListedContainer } from "../lib/docker-engine";
 
-/** http://127.0.0.1:<port> of each running container carrying all of `labels`, sorted. */
-export async function runningAdminUrls(labels: Record<string, string>): Promise<string[]> {
-  return adminUrlsOf(await containersByLabels(labels));
+/**
+ * http://127.0.0.1:<port> of each running container carrying all of `labels`, sorted; with `generations`,
+ * only those of these generations (the ones nginx had in rotation after the last update: an update that
+ * stopped between starting containers and the reload can leave others running).
+ */
+export async function runningAdminUrls(
+  labels: Record<string, string>,
+  generations?: ReadonlySet<string>,
+): Promise<string[]> {
+  return adminUrlsOf(inGenerations(await containersByLabels(labels), generations));
+}
+
+/** The containers of `generations` (all of them without a set of generations). */
+export function inGenerations<C extends Pick<ListedContainer, "Labels">>(
+  containers: C[],
+  generations?: ReadonlySet<string>,
+): C[] {
+  if (generations === undefined) return containers;
+  return containers.filter((c) => generations.has(c.Labels?.["swiftdeploy.generation"] ?? ""));
 }
 
 /**

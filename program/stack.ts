@@ -16,7 +16,8 @@ import type { GateTarget } from "../gates/decide";
 import { InfrastructureGate, previewInfrastructureVerdict } from "../gates/infrastructure";
 import { appArgs, ingressConfigArgs, networkPairArgs, nginxArgs, opaServerArgs } from "./component-args";
 import type { DynamicHost, PackageProvider } from "../components/providers";
-import { releaseStateOf, type ReleaseState } from "../lib/release-state";
+import { releaseStateOf, type AppSet, type ReleaseState } from "../lib/release-state";
+import type { AdminTarget } from "../lib/types";
 import { prepareAppImageContexts, prepareHostFiles } from "./host-files";
 import { setLabels, type StackPlan } from "./plan";
 import { keptImages, planRelease, ReleaseError, type ReleasePlan } from "./release";
@@ -63,7 +64,8 @@ export async function declareStack(
   // Which sets run depends on the stable version, so the release is planned before anything else is
   // declared: from the stack's last outputs (its own StackReference) and service/'s build (its hash names
   // the image, known once esbuild has written the bundle; meanwhile the engine works on OPA).
-  const [previous, imageHash] = await Promise.all([lastReleaseState(plan), files.appImageHash]);
+  const [last, imageHash] = await Promise.all([lastOutputs(plan), files.appImageHash]);
+  const previous = last.release;
   const release = planReleaseOrExplain(plan, previous, `${plan.appImage}-${imageHash.slice(0, 8)}`);
 
   const canaryGate = new CanaryGate(
@@ -80,7 +82,7 @@ export async function declareStack(
         reason: release.reason,
       },
       // The sets that serve now: the containers the gate lets through depend on it.
-      observed: observedSets(plan, release),
+      observed: observedSets(plan, release, last.adminTargets),
       windowSeconds: manifest.gates.observation_window_s,
     },
     { dependsOn: [infrastructureGate], provider: dynamicHost },
@@ -165,9 +167,25 @@ export async function declareStack(
  * The release state the stack's last update exported (output `release`), read through a reference to the
  * stack itself; the empty state on a first deploy and after `pulumi destroy`.
  */
-async function lastReleaseState(plan: StackPlan): Promise<ReleaseState> {
+async function lastOutputs(plan: StackPlan): Promise<{ release: ReleaseState; adminTargets: unknown }> {
   const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${plan.project}/${plan.stack}`);
-  return releaseStateOf(await self.getOutputValue("release"));
+  const [release, adminTargets] = await Promise.all([
+    self.getOutputValue("release"),
+    self.getOutputValue("adminTargets"),
+  ]);
+  return { release: releaseStateOf(release), adminTargets };
+}
+
+/**
+ * The generations of one set that the last update left in nginx's rotation (its `adminTargets` output);
+ * undefined when that output names none (a stack deployed before it existed): then every one counts.
+ */
+function generationsInRotation(adminTargets: unknown, set: AppSet): ReadonlySet<string> | undefined {
+  if (!Array.isArray(adminTargets)) return undefined;
+  const generations = (adminTargets as Partial<AdminTarget>[])
+    .filter((t) => t.labels?.set === set && typeof t.labels.generation === "string")
+    .map((t) => t.labels!.generation);
+  return generations.length > 0 ? new Set(generations) : undefined;
 }
 
 /** planRelease, its refusals of the user's input shown as Pulumi shows a RunError: the message alone. */
@@ -188,13 +206,15 @@ function planReleaseOrExplain(plan: StackPlan, previous: ReleaseState, builtImag
   }
 }
 
-/** The running sets' admin listeners, for a promotion's judgement (found by their labels; none otherwise). */
-async function observedSets(plan: StackPlan, release: ReleasePlan) {
+/** The running sets' admin listeners, for a promotion's judgement: by label, of the generations in rotation. */
+async function observedSets(plan: StackPlan, release: ReleasePlan, adminTargets: unknown) {
   const { stable, canary } = release.from;
   const judged = release.judgement === "canary";
+  const running = (set: AppSet, version: string) =>
+    runningAdminUrls(setLabels(plan, set, version), generationsInRotation(adminTargets, set));
   const [stableUrls, canaryUrls] = await Promise.all([
-    judged && stable !== null ? runningAdminUrls(setLabels(plan, "stable", stable.version)) : [],
-    judged && canary !== null ? runningAdminUrls(setLabels(plan, "canary", canary.version)) : [],
+    judged && stable !== null ? running("stable", stable.version) : [],
+    judged && canary !== null ? running("canary", canary.version) : [],
   ]);
   return { stable: stableUrls, canary: canaryUrls };
 }

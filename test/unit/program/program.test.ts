@@ -1155,8 +1155,24 @@ describe("the program's release model", () => {
     const stable = recorded(STACK, "1.0.0", OLD_CODE);
     const canary = recorded(STACK, "1.0.1", CANARY_CODE);
     let last: ReleaseState;
-    /** Where Docker published each running set's admin listener. */
-    const PORTS: Record<string, number[]> = { "stable 1.0.0": [40001, 40003], "canary 1.0.1": [40002] };
+    /**
+     * Where Docker published each running set's admin listener, and the container's generation: 40009 is a
+     * stable container an update that stopped before its reload left running, never in rotation.
+     */
+    const PORTS: Record<string, [number, string][]> = {
+      "stable 1.0.0": [
+        [40001, "5ab1e000"],
+        [40003, "5ab1e000"],
+        [40009, "0ld0ld00"],
+      ],
+      "canary 1.0.1": [[40002, "ca9a2000"]],
+    };
+    /** The last update's rotation, as its adminTargets output names it. */
+    const IN_ROTATION = [
+      { url: "http://127.0.0.1:40001", labels: { set: "stable", version: "1.0.0", generation: "5ab1e000" } },
+      { url: "http://127.0.0.1:40003", labels: { set: "stable", version: "1.0.0", generation: "5ab1e000" } },
+      { url: "http://127.0.0.1:40002", labels: { set: "canary", version: "1.0.1", generation: "ca9a2000" } },
+    ];
     let run: ProgramRun;
     let manifest: string;
 
@@ -1165,17 +1181,20 @@ describe("the program's release model", () => {
       // service/ unchanged since that update (whatever its build was tagged): the canary's image is kept.
       last = { stable, canary, retained: [], built: tagOf(STACK, "1.0.1") };
       const running = (labels: Record<string, string>): ListedContainer[] =>
-        (PORTS[`${labels["swiftdeploy.set"]} ${labels["swiftdeploy.version"]}`] ?? []).map((port) => ({
-          Names: [`/app-${port}`],
-          State: "running",
-          Ports: [{ IP: "127.0.0.1", PrivatePort: 9100, PublicPort: port, Type: "tcp" }],
-        }));
+        (PORTS[`${labels["swiftdeploy.set"]} ${labels["swiftdeploy.version"]}`] ?? []).map(
+          ([port, generation]) => ({
+            Names: [`/app-${port}`],
+            State: "running",
+            Ports: [{ IP: "127.0.0.1", PrivatePort: 9100, PublicPort: port, Type: "tcp" }],
+            Labels: { ...labels, "swiftdeploy.generation": generation },
+          }),
+        );
       run = succeeded(
         await runProgram({
           projectDir,
           stack: STACK,
           config: { mode: "stable", manifest },
-          lastOutputs: outputsWith(last),
+          lastOutputs: { ...outputsWith(last), adminTargets: IN_ROTATION },
           running,
         }),
       );
@@ -1203,7 +1222,7 @@ describe("the program's release model", () => {
       expect(appImages(run).map((i) => i.inputs.name)).toEqual([stable.image, canary.image]);
     });
 
-    it("asks the canary gate to judge the promotion, observing the running sets it found by their labels", () => {
+    it("asks the canary gate to judge the promotion, observing the running sets it found by their labels, of the generations in rotation", () => {
       expect(resource(run, "canary-gate").inputs).toMatchObject({
         move: {
           action: "canary_promoted",

@@ -1,7 +1,7 @@
 // What runs now, as the Docker engine lists it: the admin URLs the canary gate judges.
 import { describe, expect, it } from "vitest";
 import type { ListedContainer } from "../../../lib/docker-engine";
-import { adminUrlsOf } from "../../../program/running";
+import { adminUrlsOf, inGenerations } from "../../../program/running";
 
 type Ports = ListedContainer["Ports"];
 const publicPort: Ports[number] = { PrivatePort: 3000, Type: "tcp" };
@@ -36,5 +36,21 @@ describe("adminUrlsOf", () => {
         { Ports: [admin(32769)], State: "running" },
       ]),
     ).toEqual(["http://127.0.0.1:32769"]);
+  });
+});
+
+describe("inGenerations", () => {
+  const of = (generation?: string): Pick<ListedContainer, "Labels"> => ({
+    Labels: generation === undefined ? {} : { "swiftdeploy.generation": generation },
+  });
+
+  it("keeps the containers of the generations in rotation only", () => {
+    const containers = [of("aaaa1111"), of("bbbb2222"), of(), of("aaaa1111")];
+    expect(inGenerations(containers, new Set(["aaaa1111"]))).toEqual([of("aaaa1111"), of("aaaa1111")]);
+  });
+
+  it("keeps every container when no generation is known (a stack deployed before the outputs named them)", () => {
+    const containers = [of("aaaa1111"), of()];
+    expect(inGenerations(containers, undefined)).toEqual(containers);
   });
 });
