@@ -43,6 +43,22 @@ const LOAD = { keepAliveClients: 4, freshClients: 4, maxSeconds: 60, pauseMs: 1 
 /** Load before and after the change, so the change sits inside a steady stream. */
 const MARGIN_MS = 1500;
 
+/**
+ * What a failed change said: Pulumi's "Diagnostics:" section (the errors, one line each, up to the summary
+ * that follows it), or the message's last lines when it has none.
+ */
+export function errorSummary(message: string): string {
+  const lines = message.split("\n");
+  const start = lines.findIndex((l) => l.trim() === "Diagnostics:");
+  if (start < 0) return lines.slice(-3).join(" ").trim();
+  const end = lines.findIndex((l, i) => i > start && /^(Outputs|Resources):/.test(l.trim()));
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && l !== "error: update failed")
+    .join(" | ");
+}
+
 /** Runs `change` inside a steady load through `url`: the load, and the change's own time. */
 export async function underLoad(
   url: string,
@@ -55,7 +71,7 @@ export async function underLoad(
   try {
     await change();
   } catch (err) {
-    error = (err as Error).message.split("\n").slice(-3).join(" ");
+    error = errorSummary((err as Error).message);
   }
   const changeMs = Date.now() - started;
   await new Promise((resolve) => setTimeout(resolve, MARGIN_MS));
