@@ -61,9 +61,10 @@ export async function declareStack(
     provider: dynamicHost,
   });
 
-  // Which sets run depends on the stable version, so the release is planned before anything else is
-  // declared: from the stack's last outputs (its own StackReference) and service/'s build (its hash names
-  // the image, known once esbuild has written the bundle; meanwhile the engine works on OPA).
+  // Which sets run depends on the stable version, so the release is planned before any set, image or the
+  // canary gate is declared: from the stack's last outputs (its own StackReference) and service/'s build
+  // (its hash names the image, known once esbuild has written the bundle; meanwhile the engine works on OPA
+  // and the infrastructure gate).
   const [last, imageHash] = await Promise.all([lastOutputs(plan), files.appImageHash]);
   const previous = last.release;
   const release = planReleaseOrExplain(plan, previous, `${plan.appImage}-${imageHash.slice(0, 8)}`);
