@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { appEnvironment } from "../lib/app-environment";
+import { LABEL } from "../lib/labels";
 import type { AppSet } from "../lib/release-state";
 import type { AdminListener } from "./ingress-config-provider";
 import { limitPids } from "./pids-limit";
@@ -64,12 +65,12 @@ export class App extends pulumi.ComponentResource {
     super("swiftdeploy:index:App", name, {}, opts);
     this.set = args.set;
     this.generation = appGeneration(args);
-    const labels = { ...args.labels, "swiftdeploy.generation": this.generation };
+    const labels = { ...args.labels, [LABEL.generation]: this.generation };
     this.containerNames = Array.from({ length: args.replicas }, (_, i) =>
       args.containerName(this.generation, i),
     );
     this.containers = Array.from({ length: args.replicas }, (_, replica) => {
-      const replicaLabels = { ...labels, "swiftdeploy.replica": String(replica) };
+      const replicaLabels = { ...labels, [LABEL.replica]: String(replica) };
       return new docker.Container(
         `${name}-${this.generation}-${replica}`,
         {
@@ -91,7 +92,7 @@ export class App extends pulumi.ComponentResource {
     this.adminListeners = this.containerNames.map((container, replica) => ({
       container,
       port: args.adminPort,
-      labels: prometheusLabels({ ...labels, "swiftdeploy.replica": String(replica) }),
+      labels: prometheusLabels({ ...labels, [LABEL.replica]: String(replica) }),
     }));
 
     this.ready = new Readiness(

@@ -15,24 +15,14 @@ import {
   EMPTY_RELEASE_STATE,
   releaseStateOf,
   sameRelease,
-  type ReleaseAction,
+  type ReleaseMove,
   type ReleaseState,
 } from "../lib/release-state";
 import { ScrapeError, scrapeTraffic } from "../lib/scrape";
 import type { CanaryFacts, PolicyCheck, ReleaseFacts } from "../lib/types";
 import { decideGate, type GateTarget } from "./decide";
 
-/** The move the program planned (program/release.ts ReleasePlan, as plain data). */
-export interface ReleaseMove {
-  action: ReleaseAction;
-  from: ReleaseState;
-  to: ReleaseState;
-  judgement: "canary" | "release" | null;
-  /** Percent of requests to the canary while two sets run; null with one set. */
-  weight: number | null;
-  runningMode: Mode;
-  reason: string | null;
-}
+export type { ReleaseMove } from "../lib/release-state";
 
 export interface CanaryGateInputs extends GateTarget {
   move: ReleaseMove;

@@ -1,6 +1,7 @@
 // The stack's release state: which version is stable, which runs as the canary, which earlier stable
 // versions keep their image. The program plans from it (program/release.ts), the canary gate records it and
 // the stack exports it (outputs `release`, `stableVersion`, `canaryVersion`); status and audit read it.
+import type { Mode } from "./modes";
 
 /** The two sets of app containers: the stable one and, while a new version is tried, the canary. */
 export const APP_SETS = ["stable", "canary"] as const;
@@ -36,6 +37,23 @@ export const RELEASE_ACTIONS = [
   "rolled_back",
 ] as const;
 export type ReleaseAction = (typeof RELEASE_ACTIONS)[number];
+
+/** What the canary gate must decide before a move happens; null when nothing needs a decision. */
+export type Judgement = "canary" | "release" | null;
+
+/** A move of the release state as the program plans it (program/release.ts) and the canary gate carries it out. */
+export interface ReleaseMove {
+  action: ReleaseAction;
+  from: ReleaseState;
+  to: ReleaseState;
+  judgement: Judgement;
+  /** Percent of requests to the canary while two sets run; null with one set. */
+  weight: number | null;
+  /** The mode the stack runs once the move is done: canary while a canary set runs, stable otherwise. */
+  runningMode: Mode;
+  /** Why a release moves without the canary judgement (recorded with it), e.g. "first deploy". */
+  reason: string | null;
+}
 
 /** Two states name the same versions and images (`built` aside: it follows service/, not the release). */
 export function sameRelease(a: ReleaseState, b: ReleaseState): boolean {

@@ -9,6 +9,7 @@ import type { Manifest } from "./manifest";
 import { dockerPrefix, stackDockerNames } from "./names";
 import { renderNginxConfig, type RenderedNginxConfig } from "./nginx-config";
 import type { Mode } from "../lib/modes";
+import { LABEL } from "../lib/labels";
 import type { AppSet } from "../lib/release-state";
 import { loadManifest, ManifestError } from "./manifest";
 import { applyPortOverrides, readStackSettings, StackSettingsError } from "./stack-settings";
@@ -84,7 +85,7 @@ export function planStack(opts: {
 
 /** The labels of the stack's containers, for Docker's filters (`docker ps --filter label=…`). */
 export function stackLabels(plan: Pick<StackPlan, "project" | "stack">): Record<string, string> {
-  return { "swiftdeploy.project": plan.project, "swiftdeploy.stack": plan.stack };
+  return { [LABEL.project]: plan.project, [LABEL.stack]: plan.stack };
 }
 
 /** The labels of the stack's containers of one role (each app container also carries its generation and replica). */
@@ -92,7 +93,7 @@ export function roleLabels(
   plan: Pick<StackPlan, "project" | "stack">,
   role: "app" | "nginx" | "opa",
 ): Record<string, string> {
-  return { ...stackLabels(plan), "swiftdeploy.role": role };
+  return { ...stackLabels(plan), [LABEL.role]: role };
 }
 
 /** The labels of the app's containers. */
@@ -106,7 +107,7 @@ export function setLabels(
   set: AppSet,
   version: string,
 ): Record<string, string> {
-  return { ...appLabels(plan), "swiftdeploy.set": set, "swiftdeploy.version": version };
+  return { ...appLabels(plan), [LABEL.set]: set, [LABEL.version]: version };
 }
 
 /** The app containers' limits, from the manifest. */

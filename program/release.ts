@@ -3,10 +3,10 @@
 // manifest ask for now. Pure: the program declares what this returns, and the canary gate decides whether the
 // move from `from` to `to` may happen (components depend on the gate, so a refusal changes nothing).
 import type { Mode } from "../lib/modes";
-import type { AppSet, Release, ReleaseAction, ReleaseState } from "../lib/release-state";
+import type { AppSet, Release, ReleaseAction, ReleaseMove, ReleaseState } from "../lib/release-state";
 
 export { EMPTY_RELEASE_STATE } from "../lib/release-state";
-export type { AppSet, Release, ReleaseAction, ReleaseState } from "../lib/release-state";
+export type { AppSet, Judgement, Release, ReleaseAction, ReleaseState } from "../lib/release-state";
 
 /** One set of app containers to run. */
 export interface SetPlan {
@@ -17,22 +17,10 @@ export interface SetPlan {
   replicas: number;
 }
 
-/** What the canary gate must decide before the move happens; null when nothing needs a decision. */
-export type Judgement = "canary" | "release" | null;
-
-export interface ReleasePlan {
-  action: ReleaseAction;
-  from: ReleaseState;
-  to: ReleaseState;
+/** The move the canary gate carries out, and the sets that run once it has. */
+export interface ReleasePlan extends ReleaseMove {
   /** The sets to run, stable first. */
   sets: SetPlan[];
-  /** Percent of requests to the canary when two sets run; null otherwise. */
-  weight: number | null;
-  judgement: Judgement;
-  /** The mode the stack runs once the move is done: canary while a canary set runs, stable otherwise. */
-  runningMode: Mode;
-  /** Why a release moves without the canary judgement (recorded with it), e.g. "first deploy". */
-  reason: string | null;
 }
 
 export interface ReleaseRequest {

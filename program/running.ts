@@ -2,6 +2,7 @@
 // containers, published on ports Docker picked. The canary gate judges these (the containers it lets
 // through depend on it, so it cannot take their outputs).
 import { containersByLabels, type ListedContainer } from "../lib/docker-engine";
+import { LABEL } from "../lib/labels";
 
 /**
  * http://127.0.0.1:<port> of each running container carrying all of `labels`, sorted; with `generations`,
@@ -21,7 +22,7 @@ export function inGenerations<C extends Pick<ListedContainer, "Labels">>(
   generations?: ReadonlySet<string>,
 ): C[] {
   if (generations === undefined) return containers;
-  return containers.filter((c) => generations.has(c.Labels?.["swiftdeploy.generation"] ?? ""));
+  return containers.filter((c) => generations.has(c.Labels?.[LABEL.generation] ?? ""));
 }
 
 /**

@@ -68,20 +68,13 @@ export async function declareStack(
   const [last, imageHash] = await Promise.all([lastOutputs(plan), files.appImageHash]);
   const previous = last.release;
   const release = planReleaseOrExplain(plan, previous, `${plan.appImage}-${imageHash.slice(0, 8)}`);
+  const { sets: _sets, ...move } = release;
 
   const canaryGate = new CanaryGate(
     "canary-gate",
     {
       ...gateTarget,
-      move: {
-        action: release.action,
-        from: release.from,
-        to: release.to,
-        judgement: release.judgement,
-        weight: release.weight,
-        runningMode: release.runningMode,
-        reason: release.reason,
-      },
+      move,
       // The sets that serve now: the containers the gate lets through depend on it.
       observed: observedSets(plan, release, last.adminTargets),
       windowSeconds: manifest.gates.observation_window_s,

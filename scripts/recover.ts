@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { runPulumi } from "../lib/pulumi-cli";
+import { LABEL } from "../lib/labels";
 
 const run = promisify(execFile);
 const CONTAINER_TYPE = "docker:index/container:Container";
@@ -136,9 +137,9 @@ async function labelledContainers(project: string, stack: string): Promise<Label
       "-a",
       "--no-trunc",
       "--filter",
-      `label=swiftdeploy.project=${project}`,
+      `label=${LABEL.project}=${project}`,
       "--filter",
-      `label=swiftdeploy.stack=${stack}`,
+      `label=${LABEL.stack}=${stack}`,
       "--format",
       "{{.ID}}\t{{.Names}}\t{{.Status}}",
     ],

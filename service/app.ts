@@ -11,7 +11,8 @@ import type { Mode } from "../lib/types";
 import { ChaosInputError, injectChaos, parseChaos, type ChaosState } from "./chaos";
 import { readJsonBody } from "./json-body";
 import type { HttpSeriesTable } from "./http-series";
-import { UNMATCHED, recordHttpMetrics, registerMetrics, type AdminRefusal } from "./metrics";
+import { UNMATCHED_PATH } from "../lib/metric-codes";
+import { recordHttpMetrics, registerMetrics, type AdminRefusal } from "./metrics";
 import { requireLoopbackHost } from "./admin-access";
 
 export const HEALTH_PATH = "/healthz";
@@ -92,14 +93,14 @@ function health(state: AppState) {
   };
 }
 
-/** The route template a request matched, or UNMATCHED; never the raw URL. */
+/** The route template a request matched, or UNMATCHED_PATH; never the raw URL. */
 function routeResolver(router: Router) {
   return function routeOf(ctx: Context): string {
     // Set by the router when it dispatched; absent when chaos answered first or no route matched.
     if (typeof ctx._matchedRoute === "string") return ctx._matchedRoute;
     const layers = router.match(ctx.path, ctx.method).pathAndMethod;
     const last = layers[layers.length - 1];
-    return last !== undefined && typeof last.path === "string" ? last.path : UNMATCHED;
+    return last !== undefined && typeof last.path === "string" ? last.path : UNMATCHED_PATH;
   };
 }
 

@@ -4,21 +4,12 @@
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware } from "koa";
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from "prom-client";
-import {
-  APP_MODE_CODE,
-  APP_MODE_HELP,
-  CHAOS_ACTIVE_HELP,
-  CHAOS_CODE,
-  UNMATCHED_PATH,
-} from "../lib/metric-codes";
+import { APP_MODE_CODE, APP_MODE_HELP, CHAOS_ACTIVE_HELP, CHAOS_CODE } from "../lib/metric-codes";
 import type { Mode } from "../lib/modes";
 import type { ChaosState } from "./chaos";
 import { HttpSeriesTable, registerDurationHistogram, registerRequestCounter } from "./http-series";
 
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** The `path` label of every request no route matched (lib/metric-codes.ts). */
-export const UNMATCHED = UNMATCHED_PATH;
 
 export interface MetricsOptions {
   registry: Registry;
@@ -100,7 +91,7 @@ export function registerMetrics(options: MetricsOptions): ServiceMetrics {
 
 /**
  * Records every request that passes through it in http_requests_total and http_request_duration_seconds.
- * `routeOf` names the request's route template (or UNMATCHED) after the rest of the app has answered.
+ * `routeOf` names the request's route template (or UNMATCHED_PATH) after the rest of the app has answered.
  * Mount it outermost: it then times the whole request and sees the status the error boundary wrote.
  */
 export function recordHttpMetrics(table: HttpSeriesTable, routeOf: (ctx: Context) => string): Middleware {

@@ -378,6 +378,33 @@ describe("the release model", () => {
     expect(await versions()).toEqual({ stable: "1.0.1", canary: null, mode: "stable" });
   });
 
+  it("rolls, when require_canary is off, to a version that never ran as a canary under load with no failed request, recorded unjudged", async () => {
+    project.setThreshold("release", "require_canary", false);
+    const from = historyLength();
+    setVersion("1.1.0");
+    try {
+      const { load } = await underLoad(() => project.up());
+      expectNoFailure(load);
+    } finally {
+      setVersion("1.0.1");
+      project.setThreshold("release", "require_canary", true);
+    }
+    expect(await versions()).toEqual({ stable: "1.1.0", canary: null, mode: "stable" });
+    expect(await served(100)).toEqual({ "stable 1.1.0": 100 });
+    const [unjudged] = releasesSince(from);
+    expect(unjudged).toMatchObject({
+      action: "release_unjudged",
+      allowed: true,
+      version: "1.1.0",
+      stable_version: "1.0.1",
+      judgement: "release",
+      reason: "1.1.0 has not run as a canary",
+    });
+    expect(unjudged.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+    const release = (await project.output("release")) as { retained: { version: string }[] };
+    expect(release.retained.map((r) => r.version)).toEqual(["1.0.1", "1.0.0"]);
+  });
+
   it("rolls back to a retained stable version under load with no failed request, on its recorded image", async () => {
     const from = historyLength();
     setVersion("1.0.0");

@@ -2,6 +2,7 @@
 // admin port anew at every restart and rollout, and a canary may start or leave while the dashboard runs, so
 // the stack's last outputs can be behind.
 import { containersByLabels, type ListedContainer } from "../../lib/docker-engine";
+import { LABEL } from "../../lib/labels";
 import { appLabels } from "../../program/plan";
 import { adminUrlsOf } from "../../program/running";
 import type { ReleaseView } from "./snapshot";
@@ -9,10 +10,6 @@ import type { AdminTarget } from "./stack";
 
 /** The Pulumi project name (Pulumi.yaml), which the containers' labels carry. */
 export const PROJECT = "swiftdeploy";
-
-/** The labels program/plan.ts setLabels gives each set's containers. */
-export const SET_LABEL = "swiftdeploy.set";
-export const VERSION_LABEL = "swiftdeploy.version";
 
 /** What the dashboard reads of a listed container. */
 export type LabelledContainer = Pick<ListedContainer, "Ports" | "State" | "Labels">;
@@ -31,8 +28,8 @@ export function adminTargetsOf(containers: LabelledContainer[]): AdminTarget[] {
   return containers
     .flatMap((c) => {
       const labels: Record<string, string> = {};
-      const set = c.Labels?.[SET_LABEL];
-      const version = c.Labels?.[VERSION_LABEL];
+      const set = c.Labels?.[LABEL.set];
+      const version = c.Labels?.[LABEL.version];
       if (set) labels.set = set;
       if (version) labels.version = version;
       return adminUrlsOf([c]).map((url) => ({ url, labels }));

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { LABEL } from "../../../../lib/labels";
 import { setLabels } from "../../../../program/plan";
 import {
   adminTargetsOf,
   PROJECT,
   releaseDrifted,
-  SET_LABEL,
-  VERSION_LABEL,
   type LabelledContainer,
 } from "../../../../tools/status/running";
 
@@ -40,8 +39,8 @@ describe("adminTargetsOf", () => {
 
   it("names the labels program/plan.ts sets", () => {
     expect(setLabels({ project: PROJECT, stack: "dev" }, "canary", "1.1.0")).toMatchObject({
-      [SET_LABEL]: "canary",
-      [VERSION_LABEL]: "1.1.0",
+      [LABEL.set]: "canary",
+      [LABEL.version]: "1.1.0",
     });
   });
 });
